@@ -1,0 +1,14 @@
+"""runenv's doit entry point: configuration and the task creators, nothing else."""
+
+from tasks.creators.build import task_build
+from tasks.creators.config import task_config
+
+DOIT_CONFIG = {
+    "backend": "sqlite3",
+    "dep_file": ".doit.db",
+    "default_tasks": ["build"],
+    "verbosity": 2,
+    "action_string": "",
+}
+
+__all__ = ["DOIT_CONFIG", "task_build", "task_config"]

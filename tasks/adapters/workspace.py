@@ -1,0 +1,25 @@
+"""Discover the variants of a checkout: every ``python-<X.Y.Z>[-suffix]/`` with a config.json."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tasks.core.layout import Variant, parse_variant_dir
+
+
+def discover(root: Path) -> list[Variant]:
+    """Variants sorted by name. A ``python-*`` directory with a config.json whose name is not
+    a variant's is reported on stderr, not silently ignored."""
+    variants = []
+    for config in sorted(root.glob("python-*/config.json")):
+        variant = parse_variant_dir(config.parent.name)
+        if variant is None:
+            print(
+                f"runenv: warning: {config.parent.name}/ is not a variant directory name; "
+                "use python-<X.Y.Z>[-suffix]/, e.g. python-3.12.10-atls/",
+                file=sys.stderr,
+            )
+            continue
+        variants.append(variant)
+    return variants

@@ -1,0 +1,110 @@
+"""Where every input and output of a variant × platform cell lives. Pure path arithmetic."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+VARIANT_DIR = re.compile(r"^python-(?P<version>\d+\.\d+\.\d+)(?:-(?P<suffix>[a-z0-9][a-z0-9._-]*))?$")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """``python-3.12.10-atls/`` is variant ``3.12.10-atls`` on base CPython ``3.12.10``."""
+
+    name: str
+    python_version: str
+    suffix: str | None
+
+    @property
+    def dirname(self) -> str:
+        return f"python-{self.name}"
+
+    def cell(self, platform: str) -> str:
+        """The subtask name of this variant on one platform, e.g. ``3.12.10-linux-x64``."""
+        return f"{self.name}-{platform}"
+
+
+def parse_variant_dir(dirname: str) -> Variant | None:
+    """The variant a directory name stands for, or None when the name is not a variant's."""
+    match = VARIANT_DIR.match(dirname)
+    if match is None:
+        return None
+    version, suffix = match["version"], match["suffix"]
+    name = f"{version}-{suffix}" if suffix else version
+    return Variant(name=name, python_version=version, suffix=suffix)
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    # -- repository inputs --
+    @property
+    def configs(self) -> Path:
+        return self.root / "configs"
+
+    @property
+    def shared_config(self) -> Path:
+        return self.configs / "shared-config.json"
+
+    @property
+    def schema(self) -> Path:
+        return self.configs / "schema" / "config.schema.json"
+
+    @property
+    def platforms(self) -> Path:
+        return self.configs / "platforms.json"
+
+    @property
+    def pythons(self) -> Path:
+        return self.configs / "pythons.json"
+
+    def whitelist(self, platform: str) -> Path:
+        return self.configs / "checker-whitelists" / f"{platform}.json"
+
+    def variant_dir(self, variant: Variant) -> Path:
+        return self.root / variant.dirname
+
+    def variant_config(self, variant: Variant) -> Path:
+        return self.variant_dir(variant) / "config.json"
+
+    def package_json(self, variant: Variant) -> Path:
+        return self.variant_dir(variant) / "package.json"
+
+    def lock(self, variant: Variant) -> Path:
+        """The committed universal PEP 751 lock of a variant."""
+        return self.variant_dir(variant) / "pylock.toml"
+
+    # -- per-variant outputs --
+    def build_dir(self, variant: Variant) -> Path:
+        return self.variant_dir(variant) / "build"
+
+    def merged_config(self, variant: Variant) -> Path:
+        return self.build_dir(variant) / "config.json"
+
+    def dist_dir(self, variant: Variant) -> Path:
+        return self.variant_dir(variant) / "dist"
+
+    # -- per-cell outputs --
+    def cell_dir(self, variant: Variant, platform: str) -> Path:
+        return self.build_dir(variant) / platform
+
+    def cell_lock(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "pylock.toml"
+
+    def cell_requirements(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "requirements.txt"
+
+    def cell_report(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "report.json"
+
+    def build_log(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "build.log"
+
+    def pydist(self, variant: Variant, platform: str) -> Path:
+        return self.variant_dir(variant) / "pydist" / platform
+
+    def wheelhouse(self, variant: Variant, platform: str) -> Path:
+        return self.pydist(variant, platform) / "packages"

@@ -1,0 +1,25 @@
+"""build:<variant>-<platform> — everything one cell needs, as one name to type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tasks.creators.common import cells, unpinned_note
+
+
+def cell_stages(variant_name: str, cell: str) -> list[str]:
+    """The last task of each chain that a finished cell needs."""
+    return [f"config:{variant_name}"]
+
+
+def task_build() -> Iterator[dict[str, Any]]:
+    """Build every variant × platform cell (doit build:<variant>-<platform> for one)."""
+    for variant, platform in cells():
+        cell = variant.cell(platform)
+        yield {
+            "name": cell,
+            "doc": f"{variant.dirname} for {platform}{unpinned_note(variant)}",
+            "actions": None,
+            "task_dep": cell_stages(variant.name, cell),
+        }

@@ -1,0 +1,48 @@
+"""What every task creator shares: the checkout's layout, its variants and the platforms.
+
+Only cheap reads happen here (a directory listing, two small JSON files): `doit list`
+must stay fast, so no network, subprocess or heavy import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+
+from tasks.adapters.workspace import discover
+from tasks.core.layout import Layout, Variant
+from tasks.core.platforms import PLATFORM_KEYS
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = Layout(ROOT)
+
+
+@cache
+def variants() -> tuple[Variant, ...]:
+    return tuple(discover(ROOT))
+
+
+def cells() -> list[tuple[Variant, str]]:
+    """Every variant × platform, variants in name order, platforms in PLATFORM_KEYS order."""
+    return [(variant, platform) for variant in variants() for platform in PLATFORM_KEYS]
+
+
+@cache
+def pinned_python_versions() -> frozenset[str]:
+    """CPython versions with a pinned interpreter in configs/pythons.json or $RUNENV_PYTHONS."""
+    versions: set[str] = set()
+    extra = os.environ.get("RUNENV_PYTHONS")
+    for path in [LAYOUT.pythons, *([Path(extra)] if extra else [])]:
+        try:
+            versions.update(json.loads(path.read_text(encoding="utf-8")).get("versions", {}))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return frozenset(versions)
+
+
+def unpinned_note(variant: Variant) -> str:
+    if variant.python_version in pinned_python_versions():
+        return ""
+    return f" [no pinned CPython {variant.python_version}: add it to configs/pythons.json]"
