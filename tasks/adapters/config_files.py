@@ -37,7 +37,8 @@ def merged_config(layout: Layout, variant: Variant) -> tuple[dict[str, Any], lis
     """
     schema = read_document(layout, layout.schema)
     sources = {relative(layout, p): p for p in (layout.shared_config, layout.variant_config(variant))}
-    docs, problems = {}, []
+    docs: dict[str, Any] = {}
+    problems: list[str] = []
     for source, path in sources.items():
         try:
             docs[source] = read_document(layout, path)
@@ -47,7 +48,7 @@ def merged_config(layout: Layout, variant: Variant) -> tuple[dict[str, Any], lis
         problems += validate(docs[source], source, schema)
     if problems:
         raise ConfigError(problems)
-    (shared_source, shared), (variant_source, own) = docs.items()
+    (_, shared), (variant_source, own) = docs.items()
     merged = merge(shared, own)
     merged["variant"] = {
         "name": variant.name,
@@ -65,8 +66,10 @@ def write_merged_config(layout: Layout, variant: Variant) -> None:
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     files.write_json_atomic(target, merged)
-    print(f"{relative(layout, target)}: merged from configs/shared-config.json and "
-          f"{relative(layout, layout.variant_config(variant))}")
+    print(
+        f"{relative(layout, target)}: merged from configs/shared-config.json and "
+        f"{relative(layout, layout.variant_config(variant))}"
+    )
 
 
 def read_merged_config(layout: Layout, variant: Variant) -> dict[str, Any]:

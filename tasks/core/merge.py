@@ -75,9 +75,7 @@ def merge_resolution(shared: Mapping[str, Any] | None, variant: Mapping[str, Any
     return merged
 
 
-def merge_platform_specific(
-    shared: Mapping[str, Any] | None, variant: Mapping[str, Any] | None
-) -> Json:
+def merge_platform_specific(shared: Mapping[str, Any] | None, variant: Mapping[str, Any] | None) -> Json:
     """Per platform: dependencies and copyFiles appended and de-duplicated; resolution merged."""
     shared, variant = shared or {}, variant or {}
     merged: Json = {}
@@ -103,16 +101,12 @@ def merge_env_vars(shared: list[str] | None, variant: list[str] | None) -> list[
 
 def merge_packages(shared: Mapping[str, Any], variant: Mapping[str, Any]) -> Json:
     merged: Json = {
-        "dependencies": merge_dependencies(
-            shared.get("dependencies"), variant.get("dependencies")
-        ),
+        "dependencies": merge_dependencies(shared.get("dependencies"), variant.get("dependencies")),
         "overrides": merge_overrides(shared.get("overrides"), variant.get("overrides")),
         "copyFiles": [*shared.get("copyFiles", []), *variant.get("copyFiles", [])],
         "noDeps": union_names(shared.get("noDeps"), variant.get("noDeps")),
         "resolution": merge_resolution(shared.get("resolution"), variant.get("resolution")),
-        "platformSpecific": merge_platform_specific(
-            shared.get("platformSpecific"), variant.get("platformSpecific")
-        ),
+        "platformSpecific": merge_platform_specific(shared.get("platformSpecific"), variant.get("platformSpecific")),
     }
     for rule in PER_PLATFORM_RULES:
         merged[rule] = merge_per_platform(shared.get(rule), variant.get(rule))
@@ -125,9 +119,7 @@ def merge(shared: Mapping[str, Any], variant: Mapping[str, Any]) -> Json:
     variant_registries = variant.get("registries", {})
     return {
         "registries": {
-            "additional": unique(
-                [*shared_registries.get("additional", []), *variant_registries.get("additional", [])]
-            )
+            "additional": unique([*shared_registries.get("additional", []), *variant_registries.get("additional", [])])
         },
         "packages": merge_packages(shared.get("packages", {}), variant.get("packages", {})),
         "build": {**shared.get("build", {}), **variant.get("build", {})},

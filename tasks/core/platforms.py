@@ -80,9 +80,7 @@ def host_platform_key(system: str, machine: str) -> str | None:
     Used only to decide where native steps (the import check) can run, never to choose
     what a target gets.
     """
-    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
-        machine.lower()
-    )
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "aarch64", "arm64": "aarch64"}.get(machine.lower())
     os_name = {"linux": "linux", "darwin": "macosx", "windows": "windows"}.get(system.lower())
     key = f"{os_name}-{arch}"
     return key if key in PLATFORM_KEYS else None

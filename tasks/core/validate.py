@@ -21,8 +21,13 @@ from tasks.core.platforms import PLATFORM_KEYS
 from tasks.core.requirements import override_specifier
 
 JSON_TYPES = {
-    dict: "object", list: "array", str: "string", bool: "boolean",
-    int: "integer", float: "number", type(None): "null",
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
 }
 
 
@@ -64,23 +69,25 @@ def describe(error: ValidationError) -> Iterator[tuple[str, str]]:
         allowed = sorted(error.schema.get("properties", {}))
         for key in error.instance:
             if key not in allowed:
-                yield child(path, key), (
-                    f"unknown key {key!r}; allowed keys here: {', '.join(allowed)}"
-                )
+                yield child(path, key), (f"unknown key {key!r}; allowed keys here: {', '.join(allowed)}")
     elif error.validator == "type":
         yield path, f"expected {error.validator_value}, got {json_type(error.instance)}"
     elif error.validator == "required":
         yield path, error.message.replace("is a required property", "is required here")
     elif error.validator == "anyOf":
         yield from describe_any_of(error, path)
+    elif error.validator == "enum":
+        wanted = ", ".join(map(str, error.validator_value))
+        yield path, f"{error.instance!r} is not allowed; use one of {wanted}"
+    elif error.validator in ("exclusiveMinimum", "minimum", "maximum"):
+        bound = {"exclusiveMinimum": "greater than", "minimum": "at least", "maximum": "at most"}
+        yield path, f"must be {bound[str(error.validator)]} {error.validator_value}, got {error.instance}"
     else:
         yield path, error.message
 
 
 def describe_any_of(error: ValidationError, path: str) -> Iterator[tuple[str, str]]:
-    branches = [e for e in error.context or [] if not (
-        e.validator == "type" and e.validator_value == "null"
-    )]
+    branches = [e for e in error.context or [] if not (e.validator == "type" and e.validator_value == "null")]
     if branches and all(e.validator == "type" for e in branches):
         wanted = " or ".join(str(e.validator_value) for e in branches)
         yield path, f"expected {wanted}, got {json_type(error.instance)}"
@@ -106,7 +113,8 @@ def requirement_problems(items: Any, path: str) -> Iterator[str]:
         try:
             name = canonicalize_name(Requirement(text).name)
         except InvalidRequirement as exc:
-            yield f"{child(path, index)}: {text!r} is not a PEP 508 requirement: {exc}"
+            reason = str(exc).splitlines()[0]
+            yield f"{child(path, index)}: {text!r} is not a PEP 508 requirement ({reason})"
             continue
         if name in seen:
             yield f"{child(path, index)}: {name!r} is listed twice (first at [{seen[name]}])"
@@ -139,8 +147,7 @@ def relative_path_problem(value: str, field: str) -> str | None:
 def copy_files_problems(items: Any, path: str) -> Iterator[str]:
     if not isinstance(items, list):
         return
-    roots = {"from": "'from' (relative to the variant directory)",
-             "to": "'to' (relative to the environment root)"}
+    roots = {"from": "'from' (relative to the variant directory)", "to": "'to' (relative to the environment root)"}
     for index, item in enumerate(items):
         for field, described in roots.items():
             value = item.get(field) if isinstance(item, dict) else None
@@ -157,8 +164,10 @@ def override_problems(overrides: Any, path: str) -> Iterator[str]:
         try:
             override_specifier(version)
         except (InvalidVersion, InvalidSpecifier):
-            yield (f"{child(path, name)}: {version!r} is neither a version nor a version "
-                   "specifier; write e.g. '2.2.3' or '>=2.2,<3'")
+            yield (
+                f"{child(path, name)}: {version!r} is neither a version nor a version "
+                "specifier; write e.g. '2.2.3' or '>=2.2,<3'"
+            )
 
 
 def resolution_problems(resolution: Any, path: str) -> Iterator[str]:

@@ -1,8 +1,12 @@
-"""The one place where runenv errors become doit failures."""
+"""The one place where runenv errors become doit failures.
+
+Stage functions are named as ``"module:function"`` strings and imported only when the task
+runs, so describing tasks (``doit list``) never imports jsonschema, requests or boto3.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from typing import Any
 
 from doit.exceptions import TaskFailed
@@ -10,8 +14,10 @@ from doit.exceptions import TaskFailed
 from tasks.errors import RunenvError
 
 
-def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a stage function as a doit python-action; a RunenvError fails the task cleanly."""
+def run(target: str, *args: Any, **kwargs: Any) -> Any:
+    """Import and run a stage function; a RunenvError fails the task with its message."""
+    module_name, _, function_name = target.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
     try:
         result = function(*args, **kwargs)
     except RunenvError as exc:
@@ -19,6 +25,6 @@ def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return result if isinstance(result, dict) else None
 
 
-def action(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, ...]:
-    """A doit action tuple that runs *function* through :func:`run`."""
-    return (run, (function, *args), kwargs)
+def action(target: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    """A doit python-action that runs the stage function *target* through :func:`run`."""
+    return (run, (target, *args), kwargs)

@@ -16,7 +16,9 @@ from tasks.core.layout import Layout, Variant
 from tasks.core.platforms import PLATFORM_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYOUT = Layout(ROOT)
+# doit runs from the dodo file's directory: declare paths relative to it, so that
+# `doit python-3.12.10/build/config.json` names the same target the task declares.
+LAYOUT = Layout(Path(os.path.relpath(ROOT)))
 
 
 @cache

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tasks.adapters.config_files import write_merged_config
 from tasks.creators.action import action
-from tasks.creators.common import LAYOUT, ROOT, unpinned_note, variants
+from tasks.creators.common import LAYOUT, unpinned_note, variants
 
-CODE = [ROOT / "tasks" / "core" / name for name in ("merge.py", "validate.py")]
+CODE = [LAYOUT.root / "tasks" / "core" / name for name in ("merge.py", "validate.py")]
 
 
 def task_config() -> Iterator[dict[str, Any]]:
@@ -18,9 +17,12 @@ def task_config() -> Iterator[dict[str, Any]]:
         yield {
             "name": variant.name,
             "doc": f"merged config of {variant.dirname}{unpinned_note(variant)}",
-            "actions": [action(write_merged_config, LAYOUT, variant)],
+            "actions": [action("tasks.adapters.config_files:write_merged_config", LAYOUT, variant)],
             "file_dep": [
-                LAYOUT.shared_config, LAYOUT.variant_config(variant), LAYOUT.schema, *CODE,
+                LAYOUT.shared_config,
+                LAYOUT.variant_config(variant),
+                LAYOUT.schema,
+                *CODE,
             ],
             "targets": [LAYOUT.merged_config(variant)],
             "clean": True,
