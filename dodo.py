@@ -2,6 +2,8 @@
 
 from tasks.creators.build import task_build
 from tasks.creators.config import task_config
+from tasks.creators.lock import task_lock, task_upgrade
+from tasks.creators.select import task_select
 
 DOIT_CONFIG = {
     "backend": "sqlite3",
@@ -11,4 +13,4 @@ DOIT_CONFIG = {
     "action_string": "",
 }
 
-__all__ = ["DOIT_CONFIG", "task_build", "task_config"]
+__all__ = ["DOIT_CONFIG", "task_build", "task_config", "task_lock", "task_select", "task_upgrade"]

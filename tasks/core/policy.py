@@ -1,0 +1,52 @@
+"""The resolution policy of one variant on one platform, from its merged config. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.core.merge import merge_resolution
+
+
+@dataclass(frozen=True)
+class Policy:
+    skip: dict[str, str]
+    force_source: dict[str, str]
+    build_wheel: dict[str, dict[str, Any]]
+    only_binary: frozenset[str]
+    allow_source: frozenset[str]
+    allow_source_all: bool
+    strict_missing: bool
+
+    def sdist_allowed(self, name: str) -> bool:
+        if name in self.only_binary:
+            return False
+        return self.allow_source_all or name in self.allow_source or self.prefers_sdist(name)
+
+    def prefers_sdist(self, name: str) -> bool:
+        return name in self.force_source or name in self.build_wheel
+
+
+def reasons(rules: Mapping[str, Mapping[str, Any]], platform: str) -> dict[str, str]:
+    return {name: by_platform[platform]["reason"] for name, by_platform in rules.items() if platform in by_platform}
+
+
+def policy_for(packages: Mapping[str, Any], platform: str) -> Policy:
+    """Generic resolution settings overlaid with ``platformSpecific.<platform>.resolution``."""
+    specific = packages.get("platformSpecific", {}).get(platform, {}).get("resolution")
+    resolution = merge_resolution(packages.get("resolution"), specific)
+    force_no_binary = {name: "resolution.forceNoBinaryList" for name in resolution.get("forceNoBinaryList", [])}
+    return Policy(
+        skip=reasons(packages.get("skip", {}), platform),
+        force_source={**force_no_binary, **reasons(packages.get("forceSource", {}), platform)},
+        build_wheel={
+            name: by_platform[platform]
+            for name, by_platform in packages.get("buildWheel", {}).items()
+            if platform in by_platform
+        },
+        only_binary=frozenset(resolution.get("onlyBinaryList", [])),
+        allow_source=frozenset(resolution.get("allowSourceList", [])),
+        allow_source_all=bool(resolution.get("allowSourceAll", False)),
+        strict_missing=bool(resolution.get("strictMissing", False)),
+    )

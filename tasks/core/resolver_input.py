@@ -1,0 +1,162 @@
+"""Translate a merged config into resolver input. Pure: data in, data out.
+
+One resolution covers all five platforms: requirements carry PEP 508 markers for
+platform-specific dependencies and skip rules, and the resolver is restricted to exactly
+the five target environments of the variant's CPython version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tasks.core.platforms import Platform
+from tasks.core.requirements import apply_overrides
+from tasks.errors import ConfigError
+
+MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """The extra indexes to use after applying the mirror map, and what the map changed."""
+
+    indexes: tuple[str, ...]
+    mirrored: dict[str, str] = field(default_factory=dict)
+    left_out: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolverInput:
+    variant: str
+    python_version: str
+    requirements: tuple[str, ...]
+    roots: tuple[str, ...]
+    environments: tuple[str, ...]
+    index_plan: IndexPlan
+    no_deps: tuple[str, ...]
+    resolver: str
+
+    @property
+    def input_hash(self) -> str:
+        """SHA-256 of everything that decides the resolution (not the default index URL,
+        which is transport: a mirror of the same index gives the same lock)."""
+        payload = {
+            "python": self.python_version,
+            "requirements": self.requirements,
+            "environments": self.environments,
+            "indexes": self.index_plan.indexes,
+            "noDeps": self.no_deps,
+            "resolver": self.resolver,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def platform_marker(platform: Platform) -> str:
+    """The marker that is true exactly on *platform* (any Python version)."""
+    markers = platform.markers
+    return f"sys_platform == '{markers['sys_platform']}' and platform_machine == '{markers['platform_machine']}'"
+
+
+def not_platform_marker(platform: Platform) -> str:
+    """PEP 508 has no ``not``: the negation of :func:`platform_marker` by De Morgan."""
+    markers = platform.markers
+    return f"sys_platform != '{markers['sys_platform']}' or platform_machine != '{markers['platform_machine']}'"
+
+
+def environment_marker(platform: Platform, python_version: str) -> str:
+    return (
+        f"python_full_version == '{python_version}' and platform_python_implementation == 'CPython'"
+        f" and {platform_marker(platform)}"
+    )
+
+
+def with_marker(text: str, extra: str) -> str:
+    """Add the clause *extra* (already parenthesised as needed) to a requirement's marker."""
+    requirement = Requirement(text)
+    clauses = [f"({requirement.marker})"] if requirement.marker else []
+    clauses.append(extra)
+    requirement.marker = None
+    return f"{requirement} ; {' and '.join(clauses)}"
+
+
+def skip_clause(name: str, skip: Mapping[str, Any], platforms: Mapping[str, Platform]) -> str | None:
+    skipped = [platforms[key] for key in skip.get(name, {}) if key in platforms]
+    if not skipped:
+        return None
+    return " and ".join(f"({not_platform_marker(p)})" for p in skipped)
+
+
+def requirement_lines(packages: Mapping[str, Any], platforms: Mapping[str, Platform]) -> list[str]:
+    """Top-level requirements with overrides applied and platform/skip markers added."""
+    overrides, skip = packages["overrides"], packages["skip"]
+    lines = []
+    generic = apply_overrides(list(packages["dependencies"]), overrides)
+    specific = [
+        (text, f"({platform_marker(platforms[key])})")
+        for key, entry in packages["platformSpecific"].items()
+        for text in apply_overrides(list(entry.get("dependencies", [])), overrides)
+    ]
+    for text, clause in [(t, None) for t in generic] + specific:
+        name = canonicalize_name(Requirement(text).name)
+        for extra in (clause, skip_clause(name, skip, platforms)):
+            if extra:
+                text = with_marker(text, extra)
+        lines.append(text)
+    return lines
+
+
+def parse_mirrors(text: str | None) -> dict[str, str | None]:
+    """``RUNENV_INDEX_MIRRORS``: a JSON object from a configured registry URL to a mirror
+    URL, or to null to leave that registry out."""
+    if not text:
+        return {}
+    try:
+        mirrors = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError([f"${MIRRORS_VARIABLE}: invalid JSON at column {exc.colno}: {exc.msg}"]) from None
+    if not isinstance(mirrors, dict) or not all(isinstance(v, str | None) for v in mirrors.values()):
+        raise ConfigError(
+            [f"${MIRRORS_VARIABLE}: expected a JSON object mapping a registry URL to a mirror URL or null"]
+        )
+    return mirrors
+
+
+def plan_indexes(configured: Sequence[str], mirrors: Mapping[str, str | None]) -> IndexPlan:
+    normalised = {key.rstrip("/"): value for key, value in mirrors.items()}
+    indexes, mirrored, left_out = [], {}, []
+    for url in configured:
+        key = url.rstrip("/")
+        if key not in normalised:
+            indexes.append(url)
+        elif normalised[key] is None:
+            left_out.append(url)
+        else:
+            target = str(normalised[key])
+            indexes.append(target)
+            mirrored[url] = target
+    return IndexPlan(tuple(indexes), mirrored, tuple(left_out))
+
+
+def resolver_input(
+    merged: Mapping[str, Any], platforms: Mapping[str, Platform], mirrors: Mapping[str, str | None]
+) -> ResolverInput:
+    variant, packages = merged["variant"], merged["packages"]
+    python_version = variant["pythonVersion"]
+    requirements = requirement_lines(packages, platforms)
+    return ResolverInput(
+        variant=variant["name"],
+        python_version=python_version,
+        requirements=tuple(requirements),
+        roots=tuple(dict.fromkeys(canonicalize_name(Requirement(t).name) for t in requirements)),
+        environments=tuple(environment_marker(p, python_version) for p in platforms.values()),
+        index_plan=plan_indexes(merged["registries"]["additional"], mirrors),
+        no_deps=tuple(packages["noDeps"]),
+        resolver=merged["build"].get("resolver", "uv"),
+    )
