@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from packaging.markers import Environment
 from packaging.pylock import PackageSdist, PackageWheel, Pylock, PylockSelectError
 from packaging.requirements import Requirement
 from packaging.tags import Tag
@@ -70,7 +71,11 @@ def choose(
     name = str(package.name)
     single = dataclasses.replace(lock, packages=[package])
     try:
-        picked = list(single.select(environment=environment, tags=tags, prefer_sdist_predicate=policy.prefers_sdist))
+        picked = list(
+            single.select(
+                environment=cast(Environment, environment), tags=tags, prefer_sdist_predicate=policy.prefers_sdist
+            )
+        )
     except PylockSelectError:
         return "no wheel matches the platform's tags and the lock has no sdist"
     if not picked:
@@ -103,7 +108,7 @@ def closure(starts: Sequence[str], graph: Mapping[str, Sequence[str]], blocked: 
 
 
 def applicable_roots(requirements: Sequence[str], environment: dict[str, str]) -> list[str]:
-    roots = []
+    roots: list[str] = []
     for text in requirements:
         requirement = Requirement(text)
         if requirement.marker is None or requirement.marker.evaluate(environment):
