@@ -2,6 +2,7 @@
 
 from tasks.creators.build import task_build
 from tasks.creators.config import task_config
+from tasks.creators.fetch import task_clear_cache, task_fetch
 from tasks.creators.lock import task_lock, task_upgrade
 from tasks.creators.select import task_select
 
@@ -13,4 +14,13 @@ DOIT_CONFIG = {
     "action_string": "",
 }
 
-__all__ = ["DOIT_CONFIG", "task_build", "task_config", "task_lock", "task_select", "task_upgrade"]
+__all__ = [
+    "DOIT_CONFIG",
+    "task_build",
+    "task_clear_cache",
+    "task_config",
+    "task_fetch",
+    "task_lock",
+    "task_select",
+    "task_upgrade",
+]

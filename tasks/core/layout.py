@@ -100,6 +100,9 @@ class Layout:
     def cell_report(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "report.json"
 
+    def fetch_manifest(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "fetch.json"
+
     def build_log(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "build.log"
 

@@ -1,0 +1,183 @@
+"""Parallel, streaming, SHA-256-verified downloads into the cache, with retries."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tasks.adapters.cache import Cache
+from tasks.errors import FetchError
+
+RETRIES = int(os.environ.get("RUNENV_FETCH_RETRIES", "4"))
+BACKOFF_SECONDS = 0.5
+CHUNK = 1 << 20
+RETRYABLE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    url: str
+    sha256: str
+    size: int | None
+    filename: str
+
+
+@dataclass
+class FetchStats:
+    downloaded_files: int = 0
+    downloaded_bytes: int = 0
+    cached_files: int = 0
+    cached_bytes: int = 0
+    refetched_corrupt: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, size: int, downloaded: bool) -> None:
+        with self.lock:
+            if downloaded:
+                self.downloaded_files += 1
+                self.downloaded_bytes += size
+            else:
+                self.cached_files += 1
+                self.cached_bytes += size
+
+
+class Retryable(Exception):
+    """A failure worth another attempt (connection error, timeout, HTTP 5xx)."""
+
+
+def worker_count(parallel: bool | int, items: int) -> int:
+    if parallel is False:
+        return 1
+    wanted = 8 if parallel is True else int(parallel)
+    return max(1, min(wanted, items))
+
+
+def stream_to_cache(
+    session: requests.Session, item: Download, cache: Cache, timeout: float, on_bytes: Callable[[int], None]
+) -> Path:
+    """One attempt: stream the file to a temp file, verify, then rename it into the cache."""
+    fd, temp = cache.new_temp()
+    started = time.monotonic()
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, session.get(item.url, stream=True, timeout=min(timeout, 60)) as response:
+            if response.status_code >= 500:
+                raise Retryable(f"HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise FetchError(f"{item.name}: {item.url} answered HTTP {response.status_code}")
+            for chunk in response.iter_content(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                on_bytes(len(chunk))
+                if time.monotonic() - started > timeout:
+                    raise FetchError(f"{item.name}: download of {item.url} exceeded build.timeout ({timeout:g} s)")
+        actual = digest.hexdigest()
+        if actual != item.sha256:
+            raise FetchError(
+                f"{item.name}: {item.url} has sha256 {actual}, the lock expects {item.sha256}; "
+                "the index serves different bytes than were locked: re-lock or check the mirror"
+            )
+        return cache.commit(temp, item.sha256)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def fetch_one(
+    session: requests.Session,
+    item: Download,
+    cache: Cache,
+    timeout: float,
+    on_bytes: Callable[[int], None],
+    stats: FetchStats,
+) -> tuple[Path, bool]:
+    """The verified cached file for *item*, and whether it had to be downloaded."""
+    cached, corrupted = cache.verified(item.sha256)
+    if corrupted:
+        with stats.lock:
+            stats.refetched_corrupt.append(item.filename)
+    if cached is not None:
+        stats.add(cached.stat().st_size, downloaded=False)
+        return cached, False
+    last = ""
+    for attempt in range(RETRIES):
+        try:
+            path = stream_to_cache(session, item, cache, timeout, on_bytes)
+            stats.add(path.stat().st_size, downloaded=True)
+            return path, True
+        except (Retryable, *RETRYABLE) as exc:
+            last = str(exc) or type(exc).__name__
+            if attempt + 1 < RETRIES:
+                time.sleep(BACKOFF_SECONDS * 2**attempt)
+    raise FetchError(f"{item.name}: {item.url} failed after {RETRIES} attempts: {last}")
+
+
+class Progress:
+    """A rich progress bar (files, bytes, rate) on a terminal; plain lines otherwise."""
+
+    def __init__(self, items: Sequence[Download], label: str) -> None:
+        self.tty = sys.stdout.isatty()
+        self.label = label
+        self.bar = None
+        if self.tty:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                MofNCompleteColumn,
+                TransferSpeedColumn,
+            )
+            from rich.progress import (
+                Progress as Bar,
+            )
+
+            self.bar = Bar(
+                "{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), MofNCompleteColumn()
+            )
+            self.bytes_task = self.bar.add_task(label, total=sum(i.size or 0 for i in items))
+            self.files_task = self.bar.add_task("files", total=len(items))
+            self.bar.start()
+
+    def advance_bytes(self, count: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.bytes_task, count)
+
+    def file_done(self, item: Download, downloaded: bool) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.files_task)
+        else:
+            print(f"  {'fetched' if downloaded else 'cached '} {item.filename}", flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def fetch_all(
+    items: Sequence[Download], cache: Cache, workers: int, timeout: float, label: str
+) -> tuple[dict[str, Path], FetchStats]:
+    """Every item in the cache, verified; {sha256: cached path} and the statistics."""
+    stats = FetchStats()
+    progress = Progress(items, label)
+    session = requests.Session()
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=max(workers, 10)))
+
+    def one(item: Download) -> tuple[str, Path]:
+        path, downloaded = fetch_one(session, item, cache, timeout, progress.advance_bytes, stats)
+        progress.file_done(item, downloaded)
+        return item.sha256, path
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return dict(pool.map(one, items)), stats
+    finally:
+        progress.close()
+        session.close()
