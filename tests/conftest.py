@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,21 +33,39 @@ def repo(tmp_path: Path) -> Path:
 DoitRun = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture
-def doit(repo: Path) -> DoitRun:
-    """Run ``doit ARGS`` in the temp repo; returns the completed process (never raises)."""
+def isolated_env(repo: Path, cache: Path) -> dict[str, str]:
+    """The environment of a test's doit runs: its own download cache, and the shared config's
+    extra registries left out (they are not reachable from this machine)."""
+    shared = json.loads((repo / "configs/shared-config.json").read_text())
+    left_out = {url: None for url in shared.get("registries", {}).get("additional", [])}
+    return {**os.environ, "RUNENV_CACHE_DIR": str(cache), "RUNENV_INDEX_MIRRORS": json.dumps(left_out)}
 
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+
+@pytest.fixture
+def doit(repo: Path, tmp_path: Path) -> DoitRun:
+    """Run ``doit ARGS`` in the temp repo; returns the completed process (never raises)."""
+    base_env = isolated_env(repo, tmp_path / "cache")
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "doit", *args],
-            cwd=repo,
+            cwd=cwd or repo,
             capture_output=True,
             text=True,
-            env=env,
+            env={**base_env, **(env or {})},
             timeout=1800,
         )
 
     return run
+
+
+def add_variant(repo: Path, name: str, packages: dict[str, Any], **extra: Any) -> Path:
+    """A test variant directory ``python-<name>/`` with its config.json."""
+    directory = repo / f"python-{name}"
+    directory.mkdir()
+    config = {"$schema": "../configs/schema/config.schema.json", "packages": packages, **extra}
+    (directory / "config.json").write_text(json.dumps(config, indent=2))
+    return directory
 
 
 def executed(process: subprocess.CompletedProcess[str]) -> list[str]:

@@ -17,6 +17,18 @@ CACHE_VARIABLE = "RUNENV_CACHE_DIR"
 STALE_TEMP_SECONDS = 24 * 3600
 
 
+def process_alive(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except ValueError:
+        return False
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def default_cache_dir() -> Path:
     configured = os.environ.get(CACHE_VARIABLE)
     if configured:
@@ -26,8 +38,11 @@ def default_cache_dir() -> Path:
 
 
 def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class Cache:
@@ -51,7 +66,7 @@ class Cache:
         return None, True
 
     def new_temp(self) -> tuple[int, Path]:
-        fd, name = tempfile.mkstemp(prefix="part-", dir=self.temp_dir)
+        fd, name = tempfile.mkstemp(prefix=f"part-{os.getpid()}-", dir=self.temp_dir)
         return fd, Path(name)
 
     def commit(self, temp: Path, sha256: str) -> Path:
@@ -62,11 +77,11 @@ class Cache:
         return target
 
     def remove_stale_temps(self) -> None:
-        """Temp files a killed run left behind (older than a day, so no live download)."""
+        """Temp files a killed run left behind: its process is gone, or the file is a day old."""
         cutoff = time.time() - STALE_TEMP_SECONDS
         for temp in self.temp_dir.glob("part-*"):
             try:
-                if temp.stat().st_mtime < cutoff:
+                if not process_alive(temp.name.split("-")[1]) or temp.stat().st_mtime < cutoff:
                     temp.unlink()
             except FileNotFoundError:
                 continue

@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from tasks import BUILDER_VERSION
 from tasks.adapters import files
 from tasks.adapters.config_files import read_merged_config, relative
 from tasks.adapters.logs import CellLog
 from tasks.adapters.resolver import Resolver, UvResolver
 from tasks.core import cell_outputs, lockfile, platforms
+from tasks.core import toml as tomllib
 from tasks.core.layout import Layout, Variant
 from tasks.core.policy import policy_for
 from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput, environment_marker, parse_mirrors, resolver_input

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import tomllib
 from packaging.utils import canonicalize_name
 
+from tasks.core import toml as tomllib
 from tasks.core.platforms import Platform
 from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput, environment_marker
 from tasks.errors import LockError
@@ -110,7 +110,17 @@ class UvResolver:
         self.timeout = timeout
 
     def run_uv(self, args: list[str], cwd: Path, step: str) -> str:
-        command = [uv_binary(), "pip", "compile", *args, *default_index_args()]
+        # The interpreter only runs sdist builds; never let uv download one of its own.
+        command = [
+            uv_binary(),
+            "pip",
+            "compile",
+            *args,
+            "--python",
+            sys.executable,
+            "--no-python-downloads",
+            *default_index_args(),
+        ]
         try:
             done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=self.timeout)
         except subprocess.TimeoutExpired:

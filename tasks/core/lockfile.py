@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import tomlkit
-import tomllib
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from tasks.core import toml as tomllib
 from tasks.core.resolver_input import ResolverInput
 
 PACKAGE_KEY_ORDER = (
@@ -72,7 +72,7 @@ def finish_lock(
     plan = spec.index_plan
     return {
         "lock-version": "1.0",
-        "environments": list(spec.environments),
+        "environments": list(raw.get("environments") or spec.environments),
         "requires-python": f"=={spec.python_version}",
         "created-by": "runenv",
         "packages": packages,

@@ -52,6 +52,7 @@ class ResolverInput:
             "requirements": self.requirements,
             "environments": self.environments,
             "indexes": self.index_plan.indexes,
+            "leftOut": self.index_plan.left_out,
             "noDeps": self.no_deps,
             "resolver": self.resolver,
         }

@@ -141,11 +141,26 @@ def skipped_by_markers(lock_data: Mapping[str, Any], policy: Policy, listed: set
     ]
 
 
+FOREIGN_FOR_PIP_TOOLS = (
+    "build.resolver pip-tools resolves for the host platform only: pip evaluates environment markers "
+    "against the interpreter it runs in, even with --platform (pip issue 11664), so its lock would be wrong "
+    "here. Use the uv resolver (the default) to build every platform from one host"
+)
+
+
+def check_covered(lock: Pylock, lock_data: Mapping[str, Any], platform: Platform, environment: dict[str, str]) -> None:
+    if lock.environments and not any(m.evaluate(environment) for m in lock.environments):
+        resolver = lock_data.get("tool", {}).get("runenv", {}).get("resolver")
+        why = FOREIGN_FOR_PIP_TOOLS if resolver == "pip-tools" else "re-lock it (doit lock)"
+        raise LockError(f"the lock does not cover {platform.key}: {why}")
+
+
 def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str, policy: Policy) -> Selection:
     """One artifact per package for *platform*; raises LockError under strictMissing."""
     lock = Pylock.from_dict(dict(lock_data))
     environment = platform.environment(python_version)
     tags = platform.tags(python_version)
+    check_covered(lock, lock_data, platform, environment)
     chosen: dict[str, Artifact] = {}
     excluded: list[Excluded] = []
     missing: list[str] = []

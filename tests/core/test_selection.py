@@ -1,0 +1,131 @@
+"""Per-platform selection policy on small hand-written PEP 751 locks (pure code, no network)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tasks.core import platforms
+from tasks.core.policy import policy_for
+from tasks.core.selection import select
+from tasks.errors import LockError
+from tests.conftest import REPO
+
+PLATFORMS = platforms.load(REPO / "configs/platforms.json")
+H = "0" * 64
+
+
+def wheel(filename: str) -> dict[str, Any]:
+    return {"url": f"https://files.example/{filename}", "size": 1, "hashes": {"sha256": H}}
+
+
+def sdist(filename: str) -> dict[str, Any]:
+    return {"url": f"https://files.example/{filename}", "size": 1, "hashes": {"sha256": H}}
+
+
+def lock(*packages: dict[str, Any], requirements: list[str] | None = None) -> dict[str, Any]:
+    tool = {"runenv": {"requirements": requirements or [p["name"] for p in packages], "roots": []}}
+    return {"lock-version": "1.0", "created-by": "test", "packages": list(packages), "tool": tool}
+
+
+APP = {
+    "name": "app",
+    "version": "1.0",
+    "dependencies": [{"name": "helper"}, {"name": "shared"}],
+    "wheels": [wheel("app-1.0-py3-none-any.whl")],
+}
+HELPER = {"name": "helper", "version": "2.0", "wheels": [wheel("helper-2.0-py3-none-any.whl")]}
+SHARED = {"name": "shared", "version": "3.0", "wheels": [wheel("shared-3.0-py3-none-any.whl")]}
+NATIVE = {
+    "name": "native",
+    "version": "1.0",
+    "sdist": sdist("native-1.0.tar.gz"),
+    "wheels": [
+        wheel("native-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"),
+        wheel("native-1.0-cp312-cp312-win_amd64.whl"),
+    ],
+}
+
+
+def choose(data: dict[str, Any], platform: str, packages: dict[str, Any] | None = None) -> Any:
+    return select(data, PLATFORMS[platform], "3.12.1", policy_for(packages or {}, platform))
+
+
+def test_best_wheel_for_each_platform() -> None:
+    data = lock(NATIVE)
+    assert choose(data, "linux-x64").selected[0].filename == "native-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"
+    assert choose(data, "windows-x64").selected[0].filename == "native-1.0-cp312-cp312-win_amd64.whl"
+
+
+def test_no_wheel_and_sdist_not_allowed_is_a_loud_skip() -> None:
+    selection = choose(lock(NATIVE), "macosx-aarch64")
+    assert selection.selected == ()
+    assert [(e.name, e.reason) for e in selection.excluded] == [
+        (
+            "native",
+            "missing: no wheel matches the platform's tags; an sdist is not allowed "
+            "(add it to resolution.allowSourceList)",
+        ),
+    ]
+    assert selection.warnings == (
+        "WARNING: skipped native 1.0 on macosx-aarch64: no wheel matches the platform's tags; an sdist is not "
+        "allowed (add it to resolution.allowSourceList)",
+    )
+
+
+def test_allow_source_list_and_all() -> None:
+    listed = choose(lock(NATIVE), "macosx-aarch64", {"resolution": {"allowSourceList": ["native"]}})
+    assert [(a.name, a.kind) for a in listed.selected] == [("native", "sdist")]
+    every = choose(lock(NATIVE), "macosx-aarch64", {"resolution": {"allowSourceAll": True}})
+    assert [(a.name, a.kind) for a in every.selected] == [("native", "sdist")]
+
+
+def test_only_binary_means_a_wheel_or_nothing() -> None:
+    selection = choose(
+        lock(NATIVE), "macosx-aarch64", {"resolution": {"allowSourceAll": True, "onlyBinaryList": ["native"]}}
+    )
+    assert selection.selected == ()
+    assert selection.excluded[0].reason == (
+        "missing: no wheel matches the platform's tags; an sdist is not allowed (it is in onlyBinaryList)"
+    )
+
+
+def test_strict_missing_is_an_error_naming_package_and_platform() -> None:
+    with pytest.raises(LockError) as caught:
+        choose(lock(NATIVE), "macosx-aarch64", {"resolution": {"strictMissing": True}})
+    assert str(caught.value) == (
+        "strictMissing: nothing usable for\n  - native 1.0 on macosx-aarch64: no wheel matches the platform's tags; "
+        "an sdist is not allowed (add it to resolution.allowSourceList)"
+    )
+
+
+def test_force_source_ships_the_sdist_where_a_wheel_exists() -> None:
+    rules = {"forceSource": {"native": {"linux-x64": {"reason": "patched build"}}}}
+    assert [(a.kind, a.filename) for a in choose(lock(NATIVE), "linux-x64", rules).selected] == [
+        ("sdist", "native-1.0.tar.gz")
+    ]
+    assert choose(lock(NATIVE), "windows-x64", rules).selected[0].kind == "wheel"
+
+
+def test_force_no_binary_list_ships_the_sdist() -> None:
+    selection = choose(lock(NATIVE), "linux-x64", {"resolution": {"forceNoBinaryList": ["native"]}})
+    assert selection.selected[0].kind == "sdist"
+
+
+def test_skip_drops_the_package_and_what_only_it_needed() -> None:
+    data = lock(APP, HELPER, SHARED, requirements=["app", "shared"])
+    selection = choose(data, "linux-x64", {"skip": {"app": {"linux-x64": {"reason": "not here"}}}})
+    assert [a.name for a in selection.selected] == ["shared"]
+    assert [(e.name, e.reason) for e in selection.excluded] == [
+        ("app", "skip: not here"),
+        ("helper", "only needed by excluded app"),
+    ]
+    assert [a.name for a in choose(data, "windows-x64").selected] == ["app", "helper", "shared"]
+
+
+def test_marker_excluded_packages_are_not_selected() -> None:
+    only_windows = dict(HELPER, marker="sys_platform == 'win32'")
+    data = lock(only_windows, SHARED)
+    assert [a.name for a in choose(data, "linux-aarch64").selected] == ["shared"]
+    assert [a.name for a in choose(data, "windows-x64").selected] == ["helper", "shared"]

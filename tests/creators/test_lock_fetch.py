@@ -1,0 +1,125 @@
+"""Locks and wheelhouses through real doit runs, real resolutions and real downloads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from tasks.core import platforms, toml
+from tasks.core.platforms import PLATFORM_KEYS
+from tests.conftest import REPO, DoitRun, add_variant, executed
+
+PLATFORMS = platforms.load(REPO / "configs/platforms.json")
+MINI = {
+    "dependencies": ["markupsafe==3.0.2", "pyyaml==6.0.2", "six==1.17.0"],
+    "forceSource": {"six": {"linux-aarch64": {"reason": "test: ship the sdist"}}},
+    "skip": {"pyyaml": {"windows-x64": {"reason": "test: not on windows"}}},
+}
+
+
+def cell_lock(repo: Path, variant: str, platform: str) -> dict:
+    return toml.loads((repo / f"python-{variant}/build/{platform}/pylock.toml").read_text())
+
+
+def fetched(repo: Path, variant: str, platform: str) -> dict:
+    return json.loads((repo / f"python-{variant}/build/{platform}/fetch.json").read_text())
+
+
+def test_all_platforms_from_one_resolution(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-mini", MINI)
+    built = doit("-n", "2", "build")
+    assert built.returncode == 0, built.stdout + built.stderr
+    universal = toml.loads((repo / "python-3.12.1-mini/pylock.toml").read_text())
+    assert len(universal["environments"]) == 5
+    assert universal["tool"]["runenv"]["notes"] == []
+    for key in PLATFORM_KEYS:
+        packages = cell_lock(repo, "3.12.1-mini", key)["packages"]
+        names = [p["name"] for p in packages]
+        assert len(names) == len(set(names)), f"{key}: one version per package"
+        tags = set(PLATFORMS[key].tags("3.12.1"))
+        for package in packages:
+            for wheel in package.get("wheels", []):
+                assert not parse_wheel_filename(wheel["name"])[-1].isdisjoint(tags), (key, wheel["name"])
+        wheelhouse = sorted(p.name for p in (repo / f"python-3.12.1-mini/pydist/{key}/packages").iterdir())
+        assert wheelhouse == sorted(
+            [*(p.get("wheels", [{}])[0].get("name") or p["sdist"]["name"] for p in packages), "requirements.txt"]
+        )
+    assert [p["name"] for p in cell_lock(repo, "3.12.1-mini", "windows-x64")["packages"]] == ["markupsafe", "six"]
+    aarch64 = {p["name"]: p for p in cell_lock(repo, "3.12.1-mini", "linux-aarch64")["packages"]}
+    assert aarch64["six"]["sdist"]["name"] == "six-1.17.0.tar.gz"
+    report = json.loads((repo / "python-3.12.1-mini/build/windows-x64/report.json").read_text())
+    assert report["skipped"][0]["name"] == "pyyaml"
+    assert "test: not on windows" in report["skipped"][0]["reason"]
+    assert "skipped pyyaml 6.0.2: skip: test: not on windows" in built.stdout
+
+
+def test_second_fetch_downloads_nothing(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-mini", MINI)
+    assert doit("build:3.12.1-mini-linux-x64").returncode == 0
+    assert fetched(repo, "3.12.1-mini", "linux-x64")["downloadedFiles"] == 3
+    assert doit("forget", "fetch:3.12.1-mini-linux-x64").returncode == 0
+    again = doit("build:3.12.1-mini-linux-x64")
+    assert executed(again) == ["fetch:3.12.1-mini-linux-x64"]
+    assert fetched(repo, "3.12.1-mini", "linux-x64")["downloadedBytes"] == 0
+    assert executed(doit("build:3.12.1-mini-linux-x64")) == []
+
+
+def test_pin_change_relocks_one_variant_and_downloads_only_new_files(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-a", {"dependencies": ["six==1.17.0", "markupsafe==3.0.2"]})
+    add_variant(repo, "3.12.1-b", {"dependencies": ["six==1.17.0"]})
+    assert doit("build:3.12.1-a-linux-x64", "build:3.12.1-b-linux-x64").returncode == 0
+    config = repo / "python-3.12.1-a/config.json"
+    config.write_text(config.read_text().replace("six==1.17.0", "six==1.16.0"))
+    rebuilt = doit("build:3.12.1-a-linux-x64", "build:3.12.1-b-linux-x64")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    ran = executed(rebuilt)
+    assert "lock:3.12.1-a" in ran and "lock:3.12.1-b" not in ran
+    assert not any(name.endswith("3.12.1-b-linux-x64") for name in ran)
+    result = fetched(repo, "3.12.1-a", "linux-x64")
+    assert (result["downloadedFiles"], result["cachedFiles"]) == (1, 1)
+    log = (repo / "python-3.12.1-a/build/linux-x64/build.log").read_text()
+    assert "fetch six-1.16.0-py2.py3-none-any.whl: " in log
+    assert f"downloaded 1 (0.0 MB, {result['downloadedBytes']} bytes)" in log
+
+
+def test_committed_lock_is_not_resolved_again_in_a_fresh_clone(doit: DoitRun, repo: Path, tmp_path: Path) -> None:
+    add_variant(repo, "3.12.1-mini", {"dependencies": ["six==1.17.0"]})
+    assert doit("lock:3.12.1-mini").returncode == 0
+    clone = tmp_path / "clone"
+    shutil.copytree(repo, clone, ignore=shutil.ignore_patterns(".doit.db*", "build"))
+    fresh = doit("lock:3.12.1-mini", cwd=clone)
+    assert fresh.returncode == 0, fresh.stderr
+    assert executed(fresh) == ["config:3.12.1-mini"]
+
+
+def test_markers_keep_cuda_off_macos_and_windows(doit: DoitRun, repo: Path) -> None:
+    skip = {"torch": {"macosx-x64": {"reason": "no Intel macOS wheels since torch 2.3"}}}
+    add_variant(repo, "3.12.1-torch", {"dependencies": ["torch==2.7.0"], "skip": skip})
+    cells = [f"select:3.12.1-torch-{key}" for key in ("linux-x64", "macosx-aarch64", "windows-x64")]
+    done = doit(*cells)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for key in ("macosx-aarch64", "windows-x64"):
+        names = [p["name"] for p in cell_lock(repo, "3.12.1-torch", key)["packages"]]
+        assert "torch" in names
+        assert [n for n in names if n.startswith("nvidia-") or n == "triton"] == [], key
+    linux = [p["name"] for p in cell_lock(repo, "3.12.1-torch", "linux-x64")["packages"]]
+    assert "triton" in linux and any(n.startswith("nvidia-") for n in linux)
+
+
+def test_unreachable_registry_names_it_and_the_variable(doit: DoitRun, repo: Path) -> None:
+    add_variant(
+        repo,
+        "3.12.1-extra",
+        {"dependencies": ["six==1.17.0"]},
+        registries={"additional": ["http://127.0.0.1:9/simple"]},
+    )
+    failed = doit("lock:3.12.1-extra")
+    assert failed.returncode != 0
+    assert (
+        "registry http://127.0.0.1:9/simple (registries.additional) cannot be reached: ConnectionError. "
+        "Set RUNENV_INDEX_MIRRORS to map it to a mirror, or to null to leave it out"
+    ) in failed.stdout + failed.stderr
+    assert not (repo / "python-3.12.1-extra/pylock.toml").exists()
