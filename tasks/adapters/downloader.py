@@ -108,16 +108,19 @@ def fetch_one(
     if cached is not None:
         stats.add(cached.stat().st_size, downloaded=False)
         return cached, False
-    last = ""
+    last: Exception | None = None
     for attempt in range(RETRIES):
         try:
             path = stream_to_cache(session, item, cache, timeout, on_bytes)
             stats.add(path.stat().st_size, downloaded=True)
             return path, True
         except (Retryable, *RETRYABLE) as exc:
-            last = str(exc) or type(exc).__name__
+            last = exc
             if attempt + 1 < RETRIES:
                 time.sleep(BACKOFF_SECONDS * 2**attempt)
+    # A read timeout while streaming surfaces as a ConnectionError wrapping urllib3's ReadTimeoutError.
+    if isinstance(last, requests.Timeout) or "timed out" in str(last):
+        raise FetchError(f"{item.name}: {item.url} timed out {RETRIES} times (build.timeout {timeout:g} s)")
     raise FetchError(f"{item.name}: {item.url} failed after {RETRIES} attempts: {last}")
 
 

@@ -159,3 +159,13 @@ def test_download_killed_part_way_is_completed_by_next_run(server: Server, tmp_p
     assert stats.downloaded_files == 1
     assert paths[item.sha256].read_bytes() == server.payload
     assert list((cache_dir / "tmp").glob("part-*")) == []
+
+
+def test_stalled_download_fails_naming_the_timeout(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(downloader, "BACKOFF_SECONDS", 0.01)
+    server.mode = "stall"
+    with pytest.raises(FetchError) as caught:
+        fetch_all([item_for(server)], Cache(tmp_path / "cache"), 1, 0.5, "t")
+    assert str(caught.value) == f"six: {server.url} timed out {downloader.RETRIES} times (build.timeout 0.5 s)"

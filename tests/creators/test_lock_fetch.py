@@ -123,3 +123,10 @@ def test_unreachable_registry_names_it_and_the_variable(doit: DoitRun, repo: Pat
         "Set RUNENV_INDEX_MIRRORS to map it to a mirror, or to null to leave it out"
     ) in failed.stdout + failed.stderr
     assert not (repo / "python-3.12.1-extra/pylock.toml").exists()
+
+
+def test_resolver_over_build_timeout_is_an_error_naming_the_step(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-slow", {"dependencies": ["six==1.17.0"]}, build={"timeout": 0.001})
+    failed = doit("lock:3.12.1-slow")
+    assert failed.returncode != 0
+    assert "lock 3.12.1-slow: uv pip compile exceeded build.timeout (0.001 s)" in failed.stdout + failed.stderr
