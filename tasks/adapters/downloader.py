@@ -56,9 +56,14 @@ class Retryable(Exception):
 
 
 def worker_count(parallel: bool | int, items: int) -> int:
+    """``false``: one at a time; a number: that many; ``true``: two per core, at most 16.
+
+    At index speeds of hundreds of MB/s, TLS and hashing make downloads CPU-bound: more
+    threads than that only contend (measured on 2 cores: 8 workers per cell ran 15% slower
+    than 4 across five parallel cells)."""
     if parallel is False:
         return 1
-    wanted = 8 if parallel is True else int(parallel)
+    wanted = min(16, 2 * (os.cpu_count() or 2)) if parallel is True else int(parallel)
     return max(1, min(wanted, items))
 
 

@@ -130,3 +130,29 @@ def test_resolver_over_build_timeout_is_an_error_naming_the_step(doit: DoitRun, 
     failed = doit("lock:3.12.1-slow")
     assert failed.returncode != 0
     assert "lock 3.12.1-slow: uv pip compile exceeded build.timeout (0.001 s)" in failed.stdout + failed.stderr
+
+
+def test_no_deps_locks_the_package_without_its_dependencies(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-nodeps", {"dependencies": ["jinja2==3.1.4"], "noDeps": ["Jinja2"]})
+    done = doit("select:3.12.1-nodeps-linux-x64")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p["name"] for p in cell_lock(repo, "3.12.1-nodeps", "linux-x64")["packages"]] == ["jinja2"]
+    requirements = (repo / "python-3.12.1-nodeps/build/linux-x64/requirements.txt").read_text()
+    assert "# and add --no-deps: noDeps packages (jinja2) come without their dependencies" in requirements
+
+
+def test_upgrade_re_resolves_and_lock_keeps_preferences(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-up", {"dependencies": ["jinja2==3.1.4", "markupsafe<3"]})
+    assert doit("lock:3.12.1-up").returncode == 0
+    lock_path = repo / "python-3.12.1-up/pylock.toml"
+    first = {p["name"]: p["version"] for p in toml.loads(lock_path.read_text())["packages"]}
+    config = repo / "python-3.12.1-up/config.json"
+    config.write_text(config.read_text().replace('"markupsafe<3"', '"markupsafe<4"'))
+    relocked = doit("lock:3.12.1-up")
+    assert "lock:3.12.1-up" in executed(relocked)
+    kept = {p["name"]: p["version"] for p in toml.loads(lock_path.read_text())["packages"]}
+    assert kept == first, "an existing lock is a preference: nothing moves that need not"
+    upgraded = doit("upgrade:3.12.1-up")
+    assert upgraded.returncode == 0, upgraded.stderr
+    newest = {p["name"]: p["version"] for p in toml.loads(lock_path.read_text())["packages"]}
+    assert newest["markupsafe"].startswith("3.")
