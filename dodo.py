@@ -2,6 +2,7 @@
 
 from tasks.creators.build import task_build
 from tasks.creators.config import task_config
+from tasks.creators.environment import task_assemble, task_base, task_check, task_descriptor, task_pack
 from tasks.creators.fetch import task_clear_cache, task_fetch
 from tasks.creators.lock import task_lock, task_upgrade
 from tasks.creators.select import task_select
@@ -16,11 +17,16 @@ DOIT_CONFIG = {
 
 __all__ = [
     "DOIT_CONFIG",
+    "task_assemble",
+    "task_base",
     "task_build",
+    "task_check",
     "task_clear_cache",
     "task_config",
+    "task_descriptor",
     "task_fetch",
     "task_lock",
+    "task_pack",
     "task_select",
     "task_upgrade",
 ]

@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +67,28 @@ def worker_count(parallel: bool | int, items: int) -> int:
     return max(1, min(wanted, items))
 
 
+def local_chunks(url: str) -> Iterator[bytes]:
+    """The bytes of a ``file://`` URL (a mirror on disk), in chunks."""
+    from urllib.parse import unquote, urlparse
+
+    path = Path(unquote(urlparse(url).path))
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(CHUNK):
+                yield chunk
+    except FileNotFoundError:
+        raise FetchError(f"{url}: no such file") from None
+
+
+def remote_chunks(session: requests.Session, url: str, timeout: float, name: str) -> Iterator[bytes]:
+    with session.get(url, stream=True, timeout=min(timeout, 60)) as response:
+        if response.status_code >= 500:
+            raise Retryable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise FetchError(f"{name}: {url} answered HTTP {response.status_code}")
+        yield from response.iter_content(CHUNK)
+
+
 def stream_to_cache(
     session: requests.Session, item: Download, cache: Cache, timeout: float, on_bytes: Callable[[int], None]
 ) -> Path:
@@ -75,12 +97,13 @@ def stream_to_cache(
     started = time.monotonic()
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, session.get(item.url, stream=True, timeout=min(timeout, 60)) as response:
-            if response.status_code >= 500:
-                raise Retryable(f"HTTP {response.status_code}")
-            if response.status_code >= 400:
-                raise FetchError(f"{item.name}: {item.url} answered HTTP {response.status_code}")
-            for chunk in response.iter_content(CHUNK):
+        chunks = (
+            local_chunks(item.url)
+            if item.url.startswith("file://")
+            else remote_chunks(session, item.url, timeout, item.name)
+        )
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
                 out.write(chunk)
                 digest.update(chunk)
                 on_bytes(len(chunk))

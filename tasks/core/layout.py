@@ -103,6 +103,24 @@ class Layout:
     def fetch_manifest(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "fetch.json"
 
+    def base_tree(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "base"
+
+    def base_record(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "base.json"
+
+    def check_report(self, variant: Variant, platform: str) -> Path:
+        return self.cell_dir(variant, platform) / "check.json"
+
+    def env_manifest(self, variant: Variant, platform: str) -> Path:
+        return self.pydist(variant, platform) / "runenv.json"
+
+    def archive(self, variant: Variant, archive_name: str) -> Path:
+        return self.dist_dir(variant) / archive_name
+
+    def descriptor(self, variant: Variant) -> Path:
+        return self.dist_dir(variant) / "tengo" / "software" / "main.sw.json"
+
     def build_log(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "build.log"
 

@@ -10,7 +10,7 @@ from tasks.creators.common import cells, unpinned_note
 
 def cell_stages(variant_name: str, cell: str) -> list[str]:
     """The last task of each chain that a finished cell needs."""
-    return [f"fetch:{cell}"]
+    return [f"pack:{cell}", f"check:{cell}", f"descriptor:{variant_name}"]
 
 
 def task_build() -> Iterator[dict[str, Any]]:

@@ -1,0 +1,123 @@
+"""Archives: safe extraction of base interpreters, deterministic packing of environments."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from tasks.errors import BuildError
+
+TOP = "python"
+
+
+def member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why a member may not be extracted: absolute path, '..', or a link that escapes."""
+    name = member.name
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"absolute path {name!r}"
+    if ".." in parts:
+        return f"path {name!r} climbs out with '..'"
+    if member.issym() or member.islnk():
+        target = PurePosixPath(member.linkname)
+        base = PurePosixPath(name).parent if member.issym() else PurePosixPath()
+        if member.linkname.startswith("/") or ".." in _normalise(base / target).parts:
+            return f"link {name!r} -> {member.linkname!r} escapes the archive"
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        return f"{name!r} is a device, FIFO or other special file"
+    return None
+
+
+def _normalise(path: PurePosixPath) -> PurePosixPath:
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if not parts:
+                return PurePosixPath("..", *path.parts)
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return PurePosixPath(*parts)
+
+
+def extract_python(archive: Path, destination: Path) -> None:
+    """Extract an install_only archive's ``python/`` folder to *destination* (replaced whole).
+
+    Every member is checked first; any unsafe one refuses the whole archive, naming it."""
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        problems = [p for m in members if (p := member_problem(m))]
+        if problems:
+            raise BuildError(f"{archive.name}: refusing to extract: " + "; ".join(problems[:5]))
+        if not any(PurePosixPath(m.name).parts[:1] == (TOP,) for m in members):
+            raise BuildError(
+                f"{archive.name}: no top folder {TOP}/; expected a python-build-standalone install_only archive"
+            )
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=".extract-", dir=destination.parent))
+        try:
+            tar.extractall(temp, filter="data")
+            shutil.rmtree(destination, ignore_errors=True)
+            os.replace(temp / TOP, destination)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def walk_sorted(root: Path) -> Iterator[Path]:
+    """Every path under *root*, directories before their contents, names sorted."""
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        base = Path(directory)
+        entries = sorted([*dirnames, *filenames])
+        for name in entries:
+            yield base / name
+
+
+def normalised_info(path: Path, arcname: str, mtime: int) -> tarfile.TarInfo:
+    """A tar entry that depends only on the file's type, content, name and executable bit."""
+    status = path.lstat()
+    info = tarfile.TarInfo(arcname)
+    if stat.S_ISLNK(status.st_mode):
+        info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
+    elif stat.S_ISDIR(status.st_mode):
+        info.type = tarfile.DIRTYPE
+    elif stat.S_ISREG(status.st_mode):
+        info.type, info.size = tarfile.REGTYPE, status.st_size
+    else:
+        raise BuildError(f"{path}: cannot pack a device, FIFO or socket")
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mtime = mtime
+    executable = info.isdir() or bool(status.st_mode & stat.S_IXUSR)
+    info.mode = 0o755 if executable else 0o644
+    return info
+
+
+def pack(tree: Path, output: Path, mtime: int, threads: int) -> None:
+    """A byte-reproducible ``.tgz`` of *tree*: sorted entries, one mtime, uid/gid 0, no user
+    names, normalised permissions, gzip through zlib-ng's threaded writer (readable by
+    ``tar -xzf``). Written to a temp file, then renamed."""
+    from zlib_ng import gzip_ng_threaded
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temp = output.with_name(f".{output.name}.tmp")
+    try:
+        with (
+            gzip_ng_threaded.open(temp, "wb", compresslevel=6, threads=threads) as gz,
+            tarfile.open(fileobj=gz, mode="w|", format=tarfile.GNU_FORMAT) as tar,
+        ):
+            for path in walk_sorted(tree):
+                info = normalised_info(path, path.relative_to(tree).as_posix(), mtime)
+                if info.isreg():
+                    with path.open("rb") as stream:
+                        tar.addfile(info, stream)
+                else:
+                    tar.addfile(info)
+        os.replace(temp, output)
+    finally:
+        temp.unlink(missing_ok=True)

