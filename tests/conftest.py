@@ -65,9 +65,85 @@ def add_variant(repo: Path, name: str, packages: dict[str, Any], **extra: Any) -
     directory.mkdir()
     config = {"$schema": "../configs/schema/config.schema.json", "packages": packages, **extra}
     (directory / "config.json").write_text(json.dumps(config, indent=2))
+    write_package_json(directory, name)
     return directory
 
 
 def executed(process: subprocess.CompletedProcess[str]) -> list[str]:
     """Names of the tasks doit ran (it prints '.  name' for a run, '-- name' for up to date)."""
     return [line[3:].strip() for line in process.stdout.splitlines() if line.startswith(".  ")]
+
+
+class StaticServer:
+    """Serves a directory on 127.0.0.1 (a free port) until stopped."""
+
+    def __init__(self, directory: Path) -> None:
+        import functools
+        import threading
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        class Quiet(SimpleHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+
+
+class MachinePython:
+    """The CPython running the tests, copied to a temp dir in python-build-standalone layout
+    (top folder python/), packed as an install_only-style archive and served on loopback.
+    The copied tree is deleted once packed: builds only see the archive."""
+
+    def __init__(self, work: Path) -> None:
+        import platform as host
+
+        from tasks.adapters.archive import pack
+        from tasks.adapters.cache import sha256_of
+
+        self.version = host.python_version()
+        minor = "{}.{}".format(*sys.version_info[:2])
+        base, tree = Path(sys.base_prefix), work / "src" / "python"
+        (tree / "bin").mkdir(parents=True)
+        shutil.copy2(Path(sys._base_executable).resolve() if hasattr(sys, "_base_executable") else
+                     base / "bin" / f"python{minor}", tree / "bin" / f"python{minor}")
+        (tree / "bin" / "python3").symlink_to(f"python{minor}")
+        shutil.copytree(base / "lib" / f"python{minor}", tree / "lib" / f"python{minor}", symlinks=True,
+                        ignore=shutil.ignore_patterns("test", "__pycache__", "site-packages", "idlelib", "tkinter"))
+        (tree / "lib" / f"python{minor}" / "site-packages").mkdir()
+        for library in base.glob(f"lib/libpython{minor}*.so*"):
+            shutil.copy2(library, tree / "lib" / library.name, follow_symlinks=False)
+        self.served = work / "served"
+        self.archive = self.served / f"cpython-{self.version}-install_only.tar.gz"
+        pack(tree.parent, self.archive, 0, 2)
+        shutil.rmtree(tree.parent)
+        self.sha256 = sha256_of(self.archive)
+        self.server = StaticServer(self.served)
+
+    def pythons_file(self, path: Path, platform: str, **overrides: Any) -> Path:
+        entry = {"url": f"{self.server.url}/{self.archive.name}", "sha256": self.sha256, **overrides}
+        path.write_text(json.dumps({"versions": {self.version: {platform: entry}}}))
+        return path
+
+
+@pytest.fixture(scope="session")
+def machine_python(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    served = MachinePython(tmp_path_factory.mktemp("machine-python"))
+    yield served
+    served.server.stop()
+
+
+def write_package_json(directory: Path, name: str, version: str = "1.0.0") -> None:
+    from tasks.core.platforms import PLATFORM_KEYS
+
+    artifact = {"type": "environment", "runtime": "python", "registry": "platforma-open",
+                "python-version": name.split("-")[0], "roots": {p: f"./pydist/{p}" for p in PLATFORM_KEYS},
+                "binDir": "bin"}
+    package = {"name": f"@platforma-open/test.runenv-python-{name}", "version": version,
+               "description": "test variant", "block-software": {"entrypoints": {"main": {"environment": {
+                   "artifact": artifact}}}}}
+    (directory / "package.json").write_text(json.dumps(package, indent=2))

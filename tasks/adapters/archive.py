@@ -45,15 +45,16 @@ def _normalise(path: PurePosixPath) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-def extract_python(archive: Path, destination: Path) -> None:
+def extract_python(archive: Path, destination: Path, label: str | None = None) -> None:
     """Extract an install_only archive's ``python/`` folder to *destination* (replaced whole).
 
     Every member is checked first; any unsafe one refuses the whole archive, naming it."""
+    label = label or archive.name
     with tarfile.open(archive) as tar:
         members = tar.getmembers()
         problems = [p for m in members if (p := member_problem(m))]
         if problems:
-            raise BuildError(f"{archive.name}: refusing to extract: " + "; ".join(problems[:5]))
+            raise BuildError(f"{label}: refusing to extract: " + "; ".join(problems[:5]))
         if not any(PurePosixPath(m.name).parts[:1] == (TOP,) for m in members):
             raise BuildError(
                 f"{archive.name}: no top folder {TOP}/; expected a python-build-standalone install_only archive"

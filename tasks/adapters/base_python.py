@@ -149,7 +149,7 @@ def foreign_paths(tree: Path, linux: bool) -> list[str]:
 
 def place_tree(source: BaseSource, target: Path, timeout: float) -> None:
     if source.url:
-        extract_python(download_archive(source, timeout), target)
+        extract_python(download_archive(source, timeout), target, source.url.rsplit("/", 1)[-1])
     elif source.path and Path(source.path).is_dir():
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(source.path, target, symlinks=True)
