@@ -109,11 +109,19 @@ class MachinePython:
         minor = "{}.{}".format(*sys.version_info[:2])
         base, tree = Path(sys.base_prefix), work / "src" / "python"
         (tree / "bin").mkdir(parents=True)
-        shutil.copy2(Path(sys._base_executable).resolve() if hasattr(sys, "_base_executable") else
-                     base / "bin" / f"python{minor}", tree / "bin" / f"python{minor}")
+        shutil.copy2(
+            Path(sys._base_executable).resolve()
+            if hasattr(sys, "_base_executable")
+            else base / "bin" / f"python{minor}",
+            tree / "bin" / f"python{minor}",
+        )
         (tree / "bin" / "python3").symlink_to(f"python{minor}")
-        shutil.copytree(base / "lib" / f"python{minor}", tree / "lib" / f"python{minor}", symlinks=True,
-                        ignore=shutil.ignore_patterns("test", "__pycache__", "site-packages", "idlelib", "tkinter"))
+        shutil.copytree(
+            base / "lib" / f"python{minor}",
+            tree / "lib" / f"python{minor}",
+            symlinks=True,
+            ignore=shutil.ignore_patterns("test", "__pycache__", "site-packages", "idlelib", "tkinter"),
+        )
         (tree / "lib" / f"python{minor}" / "site-packages").mkdir()
         for library in base.glob(f"lib/libpython{minor}*.so*"):
             shutil.copy2(library, tree / "lib" / library.name, follow_symlinks=False)
@@ -140,10 +148,18 @@ def machine_python(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def write_package_json(directory: Path, name: str, version: str = "1.0.0") -> None:
     from tasks.core.platforms import PLATFORM_KEYS
 
-    artifact = {"type": "environment", "runtime": "python", "registry": "platforma-open",
-                "python-version": name.split("-")[0], "roots": {p: f"./pydist/{p}" for p in PLATFORM_KEYS},
-                "binDir": "bin"}
-    package = {"name": f"@platforma-open/test.runenv-python-{name}", "version": version,
-               "description": "test variant", "block-software": {"entrypoints": {"main": {"environment": {
-                   "artifact": artifact}}}}}
+    artifact = {
+        "type": "environment",
+        "runtime": "python",
+        "registry": "platforma-open",
+        "python-version": name.split("-")[0],
+        "roots": {p: f"./pydist/{p}" for p in PLATFORM_KEYS},
+        "binDir": "bin",
+    }
+    package = {
+        "name": f"@platforma-open/test.runenv-python-{name}",
+        "version": version,
+        "description": "test variant",
+        "block-software": {"entrypoints": {"main": {"environment": {"artifact": artifact}}}},
+    }
     (directory / "package.json").write_text(json.dumps(package, indent=2))

@@ -7,7 +7,6 @@ import shutil
 import stat
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from tasks.errors import BuildError
@@ -69,14 +68,12 @@ def extract_python(archive: Path, destination: Path, label: str | None = None) -
             shutil.rmtree(temp, ignore_errors=True)
 
 
-def walk_sorted(root: Path) -> Iterator[Path]:
-    """Every path under *root*, directories before their contents, names sorted."""
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        base = Path(directory)
-        entries = sorted([*dirnames, *filenames])
-        for name in entries:
-            yield base / name
+def walk_sorted(root: Path) -> list[Path]:
+    """Every path under *root*, sorted by relative path (so a directory precedes its contents)."""
+    found = [
+        Path(directory) / name for directory, dirnames, filenames in os.walk(root) for name in [*dirnames, *filenames]
+    ]
+    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
 
 
 def normalised_info(path: Path, arcname: str, mtime: int) -> tarfile.TarInfo:

@@ -8,8 +8,9 @@ from typing import Any
 
 from tasks import BUILDER_VERSION
 from tasks.adapters import files
-from tasks.adapters.base_python import foreign_paths
+from tasks.adapters.base_python import foreign_paths, is_host
 from tasks.adapters.config_files import read_merged_config, relative
+from tasks.adapters.wheels import apply_build_wheels
 from tasks.core import platforms
 from tasks.core.envlayout import EnvLayout
 from tasks.core.layout import Layout, Variant
@@ -48,20 +49,51 @@ def clear_except_wheelhouse(root: Path) -> None:
             child.unlink()
 
 
-def manifest(layout: Layout, variant: Variant, platform: str, merged: dict[str, Any]) -> dict[str, Any]:
+def manifest(
+    layout: Layout,
+    variant: Variant,
+    platform: str,
+    merged: dict[str, Any],
+    built: dict[str, dict[str, str]],
+    native: list[str],
+) -> dict[str, Any]:
     base = files.read_json(layout.base_record(variant, platform))
     report = files.read_json(layout.cell_report(variant, platform))
+    packages = [
+        {**{k: s[k] for k in ("name", "version", "file", "sha256", "size")}, **built.get(s["name"], {})}
+        for s in report["selected"]
+    ]
     return {
         "variant": variant.name,
         "pythonVersion": variant.python_version,
         "platform": platform,
         "base": {"url": base["url"], "path": base["path"], "sha256": base["sha256"]},
         "lockHash": report["inputHash"],
-        "packages": [{k: s[k] for k in ("name", "version", "file", "sha256", "size")} for s in report["selected"]],
+        "packages": packages,
         "skipped": report["skipped"],
+        "needsNativeRunner": [f"buildWheel {name}" for name in native],
         "envVars": merged["envVars"],
         "builderVersion": BUILDER_VERSION,
     }
+
+
+def build_wheels(
+    layout: Layout, variant: Variant, platform_key: str, merged: dict[str, Any], root: Path, env: EnvLayout
+) -> tuple[list[str], dict[str, dict[str, str]]]:
+    rules = {
+        name: by_platform[platform_key]
+        for name, by_platform in merged["packages"]["buildWheel"].items()
+        if platform_key in by_platform
+    }
+    python = root / env.python if is_host(env.platform) else None
+    return apply_build_wheels(
+        python,
+        root / "packages",
+        files.read_json(layout.cell_report(variant, platform_key)),
+        rules,
+        layout.cell_dir(variant, platform_key) / "wheels.json",
+        float(merged["build"].get("timeout", 900)),
+    )
 
 
 def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
@@ -87,5 +119,13 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
             f"{relative(layout, root)}: absolute paths of the build machine remain in:\n"
             + "\n".join(f"  - {item}" for item in offending)
         )
-    files.write_json_atomic(layout.env_manifest(variant, platform_key), manifest(layout, variant, platform_key, merged))
+    native, built = build_wheels(layout, variant, platform_key, merged, root, env)
+    files.write_json_atomic(
+        layout.env_manifest(variant, platform_key), manifest(layout, variant, platform_key, merged, built, native)
+    )
+    for name in native:
+        print(
+            f"{variant.cell(platform_key)}: buildWheel {name} needs a native {platform.os} {platform.arch} runner; "
+            "the sdist ships meanwhile"
+        )
     print(f"{variant.cell(platform_key)}: assembled {relative(layout, root)}")

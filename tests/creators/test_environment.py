@@ -29,11 +29,22 @@ MINOR = ".".join(host.python_version().split(".")[:2])
 
 def e2e_variant(repo: Path, version: str, suffix: str = "e2e") -> str:
     name = f"{version}-{suffix}"
-    directory = add_variant(repo, name, {
-        "dependencies": ["markupsafe==3.0.2", "pyyaml==6.0.2"],
-        "platformSpecific": {HOST: {"copyFiles": [{"from": "extra/bin/", "to": "bin/"},
-                                                  {"from": "extra/site/", "to": "{site-packages}/"}]}},
-    }, envVars=["HELLO=world"])
+    directory = add_variant(
+        repo,
+        name,
+        {
+            "dependencies": ["markupsafe==3.0.2", "pyyaml==6.0.2"],
+            "platformSpecific": {
+                HOST: {
+                    "copyFiles": [
+                        {"from": "extra/bin/", "to": "bin/"},
+                        {"from": "extra/site/", "to": "{site-packages}/"},
+                    ]
+                }
+            },
+        },
+        envVars=["HELLO=world"],
+    )
     (directory / "extra/bin").mkdir(parents=True)
     (directory / "extra/site/hello_mod").mkdir(parents=True)
     tool = directory / "extra/bin/hello"
@@ -47,8 +58,9 @@ def pythons_env(machine_python: Any, tmp_path: Path, platform: str = HOST, **ent
     return {"RUNENV_PYTHONS": str(machine_python.pythons_file(tmp_path / "pythons.json", platform, **entry))}
 
 
-def test_end_to_end_environment_runs_after_relocation(doit: DoitRun, repo: Path, machine_python: Any,
-                                                      tmp_path: Path) -> None:
+def test_end_to_end_environment_runs_after_relocation(
+    doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path
+) -> None:
     variant = e2e_variant(repo, machine_python.version)
     built = doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path))
     assert built.returncode == 0, built.stdout + built.stderr
@@ -61,14 +73,32 @@ def test_end_to_end_environment_runs_after_relocation(doit: DoitRun, repo: Path,
     assert (unpacked / "bin/python").exists() and (unpacked / "bin/python3").exists()
     venv = tmp_path / "venv"
     subprocess.run([str(unpacked / "bin/python3"), "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin/python"), "-m", "pip", "--isolated", "install", "-q", "--no-index",
-                    "--find-links", str(unpacked / "packages"), "-r", str(unpacked / "packages/requirements.txt")],
-                   check=True)
-    imported = subprocess.run([str(venv / "bin/python"), "-c", "import markupsafe, yaml; print(yaml.__version__)"],
-                              capture_output=True, text=True, check=True)
+    subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-m",
+            "pip",
+            "--isolated",
+            "install",
+            "-q",
+            "--no-index",
+            "--find-links",
+            str(unpacked / "packages"),
+            "-r",
+            str(unpacked / "packages/requirements.txt"),
+        ],
+        check=True,
+    )
+    imported = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import markupsafe, yaml; print(yaml.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert imported.stdout.strip() == "6.0.2"
-    tool = subprocess.run([str(unpacked / "bin/python3"), str(unpacked / "bin/hello")], capture_output=True,
-                          text=True, check=True)
+    tool = subprocess.run(
+        [str(unpacked / "bin/python3"), str(unpacked / "bin/hello")], capture_output=True, text=True, check=True
+    )
     assert tool.stdout.strip() == "hello from copyFiles"
     assert (unpacked / f"lib/python{MINOR}/site-packages/hello_mod/__init__.py").is_file()
     manifest = json.loads((unpacked / "runenv.json").read_text())
@@ -77,16 +107,27 @@ def test_end_to_end_environment_runs_after_relocation(doit: DoitRun, repo: Path,
     check = json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())
     assert check["status"] == "passed" and check["failures"] == []
     descriptor = json.loads((repo / f"python-{variant}/dist/tengo/software/main.sw.json").read_text())
-    assert descriptor == {"name": f"@platforma-open/test.runenv-python-{variant}:main", "runEnv": {
-        "type": "python", "python-version": machine_python.version, "envVars": ["HELLO=world"],
-        "registry": "platforma-open", "binDir": "bin",
-        "package": f"software/platforma-open/test.runenv-python-{variant}/main/1.0.0-{{os}}-{{arch}}.tgz"}}
-    assert [e for e in doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path)).stdout.splitlines()
-            if e.startswith(".  ")] == []
+    assert descriptor == {
+        "name": f"@platforma-open/test.runenv-python-{variant}:main",
+        "runEnv": {
+            "type": "python",
+            "python-version": machine_python.version,
+            "envVars": ["HELLO=world"],
+            "registry": "platforma-open",
+            "binDir": "bin",
+            "package": f"software/platforma-open/test.runenv-python-{variant}/main/1.0.0-{{os}}-{{arch}}.tgz",
+        },
+    }
+    assert [
+        e
+        for e in doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path)).stdout.splitlines()
+        if e.startswith(".  ")
+    ] == []
 
 
-def test_two_clean_builds_give_byte_identical_archives(doit: DoitRun, repo: Path, machine_python: Any,
-                                                       tmp_path: Path) -> None:
+def test_two_clean_builds_give_byte_identical_archives(
+    doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path
+) -> None:
     variant = e2e_variant(repo, machine_python.version)
     env = pythons_env(machine_python, tmp_path)
     assert doit(f"pack:{variant}-{HOST}", env=env).returncode == 0
@@ -103,9 +144,16 @@ def layout_only_archive(work: Path, windows: bool, minor: str) -> Path:
     """A stand-in with the real folder shape of a foreign python-build-standalone archive: those
     interpreters can neither run nor be downloaded on this Linux host."""
     tree = work / "src" / "python"
-    files = (["python.exe", "Lib/os.py", "Lib/venv/__init__.py", "Lib/site-packages/README.txt", "DLLs/_ssl.pyd"]
-             if windows else ["bin/python3", f"bin/python{minor}", f"lib/python{minor}/os.py",
-                              f"lib/python{minor}/site-packages/README"])
+    files = (
+        ["python.exe", "Lib/os.py", "Lib/venv/__init__.py", "Lib/site-packages/README.txt", "DLLs/_ssl.pyd"]
+        if windows
+        else [
+            "bin/python3",
+            f"bin/python{minor}",
+            f"lib/python{minor}/os.py",
+            f"lib/python{minor}/site-packages/README",
+        ]
+    )
     for name in files:
         (tree / name).parent.mkdir(parents=True, exist_ok=True)
         (tree / name).write_text("layout-only stand-in\n")
@@ -121,17 +169,35 @@ def test_foreign_platform_layout_and_wheel_tags(doit: DoitRun, repo: Path, tmp_p
     server = StaticServer(archive.parent)
     try:
         pythons = tmp_path / "pythons.json"
-        pythons.write_text(json.dumps({"versions": {version: {platform: {
-            "url": f"{server.url}/{archive.name}", "sha256": sha256_of(archive)}}}}))
+        pythons.write_text(
+            json.dumps(
+                {
+                    "versions": {
+                        version: {platform: {"url": f"{server.url}/{archive.name}", "sha256": sha256_of(archive)}}
+                    }
+                }
+            )
+        )
         variant = f"{version}-x"
-        add_variant(repo, variant, {"dependencies": ["markupsafe==3.0.2", "pyyaml==6.0.2"]})
+        rule = {"reason": "test: build natively", "buildRequires": ["setuptools"]}
+        add_variant(
+            repo,
+            variant,
+            {
+                "dependencies": ["markupsafe==3.0.2", "pyyaml==6.0.2", "six==1.17.0"],
+                "buildWheel": {"six": {platform: rule}},
+            },
+        )
         built = doit(f"build:{variant}-{platform}", env={"RUNENV_PYTHONS": str(pythons)})
     finally:
         server.stop()
     assert built.returncode == 0, built.stdout + built.stderr
     root = repo / f"python-{variant}/pydist/{platform}"
-    expected = ["bin/python.exe", "bin/Lib/site-packages"] if platform == "windows-x64" else \
-        ["bin/python", "bin/python3", "lib/python3.12/site-packages"]
+    expected = (
+        ["bin/python.exe", "bin/Lib/site-packages"]
+        if platform == "windows-x64"
+        else ["bin/python", "bin/python3", "lib/python3.12/site-packages"]
+    )
     assert all((root / name).exists() for name in expected), sorted(p.name for p in root.rglob("*"))
     tags = set(PLATFORMS[platform].tags(version))
     wheels = sorted((root / "packages").glob("*.whl"))
@@ -139,6 +205,9 @@ def test_foreign_platform_layout_and_wheel_tags(doit: DoitRun, repo: Path, tmp_p
     check = json.loads((repo / f"python-{variant}/build/{platform}/check.json").read_text())
     assert check["status"] == "needs-native-runner"
     assert "import check NOT RUN: needs a native" in built.stdout
+    manifest = json.loads((root / "runenv.json").read_text())
+    assert manifest["needsNativeRunner"] == ["buildWheel six"]
+    assert (root / "packages/six-1.17.0.tar.gz").is_file()
 
 
 def failed_build(doit: DoitRun, repo: Path, variant: str, env: dict[str, str]) -> str:
@@ -154,8 +223,7 @@ def test_wrong_base_hash_names_both_digests(doit: DoitRun, repo: Path, machine_p
     assert f"has sha256 {machine_python.sha256}, configs/pythons.json expects {'0' * 64}" in output
 
 
-def test_archive_with_escaping_paths_is_refused(doit: DoitRun, repo: Path, machine_python: Any,
-                                                tmp_path: Path) -> None:
+def test_archive_with_escaping_paths_is_refused(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
     evil = tmp_path / "served" / "evil.tar.gz"
     evil.parent.mkdir()
     with tarfile.open(evil, "w:gz") as tar:
@@ -167,27 +235,41 @@ def test_archive_with_escaping_paths_is_refused(doit: DoitRun, repo: Path, machi
     try:
         variant = e2e_variant(repo, machine_python.version)
         pythons = tmp_path / "pythons.json"
-        pythons.write_text(json.dumps({"versions": {machine_python.version: {HOST: {
-            "url": f"{server.url}/evil.tar.gz", "sha256": hashlib.sha256(evil.read_bytes()).hexdigest()}}}}))
+        pythons.write_text(
+            json.dumps(
+                {
+                    "versions": {
+                        machine_python.version: {
+                            HOST: {
+                                "url": f"{server.url}/evil.tar.gz",
+                                "sha256": hashlib.sha256(evil.read_bytes()).hexdigest(),
+                            }
+                        }
+                    }
+                }
+            )
+        )
         output = failed_build(doit, repo, variant, {"RUNENV_PYTHONS": str(pythons)})
     finally:
         server.stop()
-    assert ("evil.tar.gz: refusing to extract: path 'python/../../escape.txt' climbs out with '..'; "
-            "absolute path '/etc/runenv-owned'") in output
+    assert (
+        "evil.tar.gz: refusing to extract: path 'python/../../escape.txt' climbs out with '..'; "
+        "absolute path '/etc/runenv-owned'"
+    ) in output
     assert not (tmp_path / "escape.txt").exists()
 
 
-def test_missing_copy_files_source_is_an_error(doit: DoitRun, repo: Path, machine_python: Any,
-                                               tmp_path: Path) -> None:
+def test_missing_copy_files_source_is_an_error(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
     variant = e2e_variant(repo, machine_python.version)
     shutil.rmtree(repo / f"python-{variant}/extra/site")
     output = failed_build(doit, repo, variant, pythons_env(machine_python, tmp_path))
-    assert (f"python-{variant}/config.json: copyFiles from 'extra/site/': python-{variant}/extra/site "
-            "does not exist; create it or remove the entry") in output
+    assert (
+        f"python-{variant}/config.json: copyFiles from 'extra/site/': python-{variant}/extra/site "
+        "does not exist; create it or remove the entry"
+    ) in output
 
 
-def test_local_interpreter_of_the_wrong_version(doit: DoitRun, repo: Path, machine_python: Any,
-                                                tmp_path: Path) -> None:
+def test_local_interpreter_of_the_wrong_version(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
     local = tmp_path / "local"
     local.mkdir()
     subprocess.run(["tar", "-xzf", str(machine_python.archive), "-C", str(local)], check=True)
@@ -195,5 +277,23 @@ def test_local_interpreter_of_the_wrong_version(doit: DoitRun, repo: Path, machi
     pythons = tmp_path / "pythons.json"
     pythons.write_text(json.dumps({"versions": {"3.10.11": {HOST: {"path": str(local / "python")}}}}))
     output = failed_build(doit, repo, variant, {"RUNENV_PYTHONS": str(pythons)})
-    assert (f"{local / 'python'} is CPython {machine_python.version}, but python-{variant} needs 3.10.11; "
-            "supply a matching interpreter") in output
+    assert (
+        f"{local / 'python'} is CPython {machine_python.version}, but python-{variant} needs 3.10.11; "
+        "supply a matching interpreter"
+    ) in output
+
+
+def test_build_wheel_on_the_host_ships_a_wheel(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
+    variant = f"{machine_python.version}-bw"
+    rule = {"reason": "test: build it here", "buildRequires": ["setuptools>=61", "wheel"]}
+    add_variant(repo, variant, {"dependencies": ["six==1.17.0"], "buildWheel": {"six": {HOST: rule}}})
+    built = doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path))
+    assert built.returncode == 0, built.stdout + built.stderr
+    packages = repo / f"python-{variant}/pydist/{HOST}/packages"
+    assert sorted(p.name for p in packages.iterdir()) == ["requirements.txt", "six-1.17.0-py2.py3-none-any.whl"]
+    wheel_hash = sha256_of(packages / "six-1.17.0-py2.py3-none-any.whl")
+    assert f"--hash=sha256:{wheel_hash}" in (packages / "requirements.txt").read_text()
+    manifest = json.loads((repo / f"python-{variant}/pydist/{HOST}/runenv.json").read_text())
+    assert manifest["packages"][0]["file"] == "six-1.17.0-py2.py3-none-any.whl"
+    assert manifest["needsNativeRunner"] == []
+    assert json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())["status"] == "passed"
