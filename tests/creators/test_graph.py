@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tasks.core.platforms import PLATFORM_KEYS
 from tests.conftest import DoitRun, add_variant, executed
@@ -20,12 +21,15 @@ def test_list_shows_every_cell_and_stage(doit: DoitRun) -> None:
     assert {f"config:{v}" for v in VARIANTS} <= set(listed)
 
 
-def test_second_build_does_nothing(doit: DoitRun, repo: Path) -> None:
-    add_variant(repo, "3.12.1-mini", {"dependencies": ["six==1.17.0"]})
-    first = doit("build:3.12.1-mini-linux-x64")
-    assert first.returncode == 0, first.stderr
-    assert {"config:3.12.1-mini", "lock:3.12.1-mini", "fetch:3.12.1-mini-linux-x64"} <= set(executed(first))
-    second = doit("build:3.12.1-mini-linux-x64")
+def test_second_build_does_nothing(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
+    variant = f"{machine_python.version}-mini"
+    add_variant(repo, variant, {"dependencies": ["six==1.17.0"]})
+    env = {"RUNENV_PYTHONS": str(machine_python.pythons_file(tmp_path / "pythons.json", "linux-x64"))}
+    first = doit(f"build:{variant}-linux-x64", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    stages = ("config", "lock", "select", "fetch", "base", "assemble", "check", "pack")
+    assert {f"{stage}:{variant}-linux-x64" for stage in stages[2:]} <= set(executed(first))
+    second = doit(f"build:{variant}-linux-x64", env=env)
     assert second.returncode == 0, second.stderr
     assert executed(second) == []
 

@@ -30,7 +30,7 @@ def fetched(repo: Path, variant: str, platform: str) -> dict:
 
 def test_all_platforms_from_one_resolution(doit: DoitRun, repo: Path) -> None:
     add_variant(repo, "3.12.1-mini", MINI)
-    built = doit("-n", "2", "build")
+    built = doit("-n", "2", *(f"fetch:3.12.1-mini-{key}" for key in PLATFORM_KEYS))
     assert built.returncode == 0, built.stdout + built.stderr
     universal = toml.loads((repo / "python-3.12.1-mini/pylock.toml").read_text())
     assert len(universal["environments"]) == 5
@@ -58,22 +58,22 @@ def test_all_platforms_from_one_resolution(doit: DoitRun, repo: Path) -> None:
 
 def test_second_fetch_downloads_nothing(doit: DoitRun, repo: Path) -> None:
     add_variant(repo, "3.12.1-mini", MINI)
-    assert doit("build:3.12.1-mini-linux-x64").returncode == 0
+    assert doit("fetch:3.12.1-mini-linux-x64").returncode == 0
     assert fetched(repo, "3.12.1-mini", "linux-x64")["downloadedFiles"] == 3
     assert doit("forget", "fetch:3.12.1-mini-linux-x64").returncode == 0
-    again = doit("build:3.12.1-mini-linux-x64")
+    again = doit("fetch:3.12.1-mini-linux-x64")
     assert executed(again) == ["fetch:3.12.1-mini-linux-x64"]
     assert fetched(repo, "3.12.1-mini", "linux-x64")["downloadedBytes"] == 0
-    assert executed(doit("build:3.12.1-mini-linux-x64")) == []
+    assert executed(doit("fetch:3.12.1-mini-linux-x64")) == []
 
 
 def test_pin_change_relocks_one_variant_and_downloads_only_new_files(doit: DoitRun, repo: Path) -> None:
     add_variant(repo, "3.12.1-a", {"dependencies": ["six==1.17.0", "markupsafe==3.0.2"]})
     add_variant(repo, "3.12.1-b", {"dependencies": ["six==1.17.0"]})
-    assert doit("build:3.12.1-a-linux-x64", "build:3.12.1-b-linux-x64").returncode == 0
+    assert doit("fetch:3.12.1-a-linux-x64", "fetch:3.12.1-b-linux-x64").returncode == 0
     config = repo / "python-3.12.1-a/config.json"
     config.write_text(config.read_text().replace("six==1.17.0", "six==1.16.0"))
-    rebuilt = doit("build:3.12.1-a-linux-x64", "build:3.12.1-b-linux-x64")
+    rebuilt = doit("fetch:3.12.1-a-linux-x64", "fetch:3.12.1-b-linux-x64")
     assert rebuilt.returncode == 0, rebuilt.stderr
     ran = executed(rebuilt)
     assert "lock:3.12.1-a" in ran and "lock:3.12.1-b" not in ran

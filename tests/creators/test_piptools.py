@@ -18,7 +18,7 @@ def test_pip_tools_locks_the_host_and_refuses_foreign_platforms(doit: DoitRun, r
     assert host is not None
     foreign = next(key for key in PLATFORM_KEYS if key != host)
     add_variant(repo, VARIANT, {"dependencies": ["markupsafe==3.0.2", "six==1.17.0"]}, build={"resolver": "pip-tools"})
-    built = doit(f"build:{VARIANT}-{host}")
+    built = doit(f"fetch:{VARIANT}-{host}")
     assert built.returncode == 0, built.stdout + built.stderr
     universal = toml.loads((repo / f"python-{VARIANT}/pylock.toml").read_text())
     assert universal["tool"]["runenv"]["resolver"] == "pip-tools"
