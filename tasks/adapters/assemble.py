@@ -8,7 +8,7 @@ from typing import Any
 
 from tasks import BUILDER_VERSION
 from tasks.adapters import files
-from tasks.adapters.base_python import foreign_paths, is_host
+from tasks.adapters.base_python import foreign_paths, is_host, remove_archives
 from tasks.adapters.config_files import read_merged_config, relative
 from tasks.adapters.wheels import apply_build_wheels
 from tasks.core import platforms
@@ -102,6 +102,7 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     platform = platforms.load(layout.platforms)[platform_key]
     env = EnvLayout(platform, variant.python_version)
     root = layout.pydist(variant, platform_key)
+    remove_archives(layout, variant, platform)
     clear_except_wheelhouse(root)
     shutil.copytree(
         layout.base_tree(variant, platform_key), root / env.interpreter_root, symlinks=True, dirs_exist_ok=True

@@ -157,12 +157,19 @@ def place_tree(source: BaseSource, target: Path, timeout: float) -> None:
         extract_python(local_archive(source), target)
 
 
+def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> None:
+    """A cell being rebuilt has no archive until it is packed again: a failed build leaves none."""
+    for stale in layout.dist_dir(variant).glob(f"*-{platform.os}-{platform.arch}.tgz*"):
+        stale.unlink()
+
+
 def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
     platform = platforms.load(layout.platforms)[platform_key]
     source = base_source(load_pins(layout), variant.python_version, platform_key, os.environ.get(MIRROR_VARIABLE))
     record, target = layout.base_record(variant, platform_key), layout.base_tree(variant, platform_key)
     record.unlink(missing_ok=True)
+    remove_archives(layout, variant, platform)
     timeout = float(files.read_json(layout.merged_config(variant))["build"].get("timeout", 900))
     place_tree(source, target, timeout)
     if is_host(platform) and (actual := interpreter_version(target, platform)) != variant.python_version:

@@ -259,8 +259,22 @@ def test_archive_with_escaping_paths_is_refused(doit: DoitRun, repo: Path, machi
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_unreachable_release_host_says_how_to_supply_the_interpreter(
+    doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path
+) -> None:
+    variant = e2e_variant(repo, machine_python.version)
+    pythons = tmp_path / "pythons.json"
+    url = "http://127.0.0.1:9/releases/20250529/cpython.tar.gz"
+    pythons.write_text(json.dumps({"versions": {machine_python.version: {HOST: {"url": url, "sha256": "0" * 64}}}}))
+    output = failed_build(doit, repo, variant, {"RUNENV_PYTHONS": str(pythons), "RUNENV_FETCH_RETRIES": "1"})
+    assert f"cannot download the base CPython from {url}" in output
+    assert "supply it through $RUNENV_PYTHONS" in output and "set $RUNENV_PYTHON_MIRROR" in output
+
+
 def test_missing_copy_files_source_is_an_error(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
     variant = e2e_variant(repo, machine_python.version)
+    assert doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path)).returncode == 0
+    assert list((repo / f"python-{variant}").glob("dist/*.tgz")), "a good build first"
     shutil.rmtree(repo / f"python-{variant}/extra/site")
     output = failed_build(doit, repo, variant, pythons_env(machine_python, tmp_path))
     assert (
