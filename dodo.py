@@ -1,6 +1,7 @@
 """runenv's doit entry point: configuration and the task creators, nothing else."""
 
 from tasks.creators.build import task_build
+from tasks.creators.catalogue import task_catalogue, task_matrix, task_new_variant, task_publish
 from tasks.creators.config import task_config
 from tasks.creators.environment import task_assemble, task_base, task_check, task_descriptor, task_pack
 from tasks.creators.fetch import task_clear_cache, task_fetch
@@ -20,13 +21,17 @@ __all__ = [
     "task_assemble",
     "task_base",
     "task_build",
+    "task_catalogue",
     "task_check",
     "task_clear_cache",
     "task_config",
     "task_descriptor",
     "task_fetch",
     "task_lock",
+    "task_matrix",
+    "task_new_variant",
     "task_pack",
+    "task_publish",
     "task_select",
     "task_upgrade",
 ]

@@ -163,3 +163,116 @@ def write_package_json(directory: Path, name: str, version: str = "1.0.0") -> No
         "block-software": {"entrypoints": {"main": {"environment": {"artifact": artifact}}}},
     }
     (directory / "package.json").write_text(json.dumps(package, indent=2))
+
+
+def free_port_pair(taken: set[int]) -> int:
+    """A port below 55535 that is free, with port + 10000 free too (weed's gRPC port)."""
+    import random
+    import socket
+
+    for _ in range(200):
+        port = random.randint(20000, 45000)
+        if {port, port + 10000} & taken:
+            continue
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        taken.update({port, port + 10000})
+        return port
+    raise RuntimeError("no free port pair")
+
+
+class SeaweedS3:
+    """A real S3 server: SeaweedFS (`weed server -s3`) on 127.0.0.1, its own ports and temp dir."""
+
+    ACCESS, SECRET = "runenv-test-access", "runenv-test-secret-do-not-print"
+
+    def __init__(self, work: Path) -> None:
+        taken: set[int] = set()
+        self.ports = {name: free_port_pair(taken) for name in ("master", "volume", "filer", "s3")}
+        self.work = work
+        work.mkdir(parents=True, exist_ok=True)
+        config = {
+            "identities": [
+                {
+                    "name": "runenv",
+                    "credentials": [{"accessKey": self.ACCESS, "secretKey": self.SECRET}],
+                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                }
+            ]
+        }
+        (work / "s3.json").write_text(json.dumps(config))
+        self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        weed = str(Path(sys.executable).with_name("weed"))
+        p = self.ports
+        command = [
+            weed,
+            "server",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-dir={self.work / 'data'}",
+            "-s3",
+            f"-master.port={p['master']}",
+            f"-volume.port={p['volume']}",
+            f"-filer.port={p['filer']}",
+            f"-s3.port={p['s3']}",
+            f"-s3.config={self.work / 's3.json'}",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=20",
+            "-metricsPort=0",
+        ]
+        (self.work / "data").mkdir(exist_ok=True)
+        log = (self.work / "weed.log").open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.ACCESS,
+            "AWS_SECRET_ACCESS_KEY": self.SECRET,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.ACCESS,
+            aws_secret_access_key=self.SECRET,
+            region_name="us-east-1",
+        )
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.client().list_buckets()
+                return
+            except Exception:
+                time.sleep(0.3)
+        raise RuntimeError(f"SeaweedFS did not start; see {self.work / 'weed.log'}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def s3_server(tmp_path: Path) -> Any:
+    server = SeaweedS3(tmp_path / "seaweed")
+    server.client().create_bucket(Bucket="envs")
+    yield server
+    server.stop()

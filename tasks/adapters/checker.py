@@ -70,9 +70,14 @@ def import_failures(python: Path, modules: list[str], timeout: float) -> dict[st
     return failures
 
 
+def venv_interpreter(venv: Path) -> Path:
+    """A venv's interpreter: Scripts/python.exe on a Windows runner, bin/python elsewhere."""
+    return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
+
+
 def install_wheelhouse(python: Path, venv: Path, packages: Path, no_deps: bool, timeout: float) -> Path:
     subprocess.run([str(python), "-m", "venv", str(venv)], check=True, timeout=timeout, capture_output=True)
-    venv_python = venv / "bin" / "python"
+    venv_python = venv_interpreter(venv)
     command = [
         str(venv_python),
         "-m",

@@ -17,6 +17,7 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.adapters.cache import Cache, link_or_copy, sha256_of
+from tasks.adapters.checker import venv_interpreter
 from tasks.errors import BuildError
 
 
@@ -25,7 +26,7 @@ def build_one(python: Path, sdist: Path, rule: dict[str, Any], timeout: float) -
     temp = Path(tempfile.mkdtemp(prefix="runenv-wheel-"))
     venv = temp / "venv"
     subprocess.run([str(python), "-m", "venv", str(venv)], check=True, capture_output=True, timeout=timeout)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "--isolated"]
+    pip = [str(venv_interpreter(venv)), "-m", "pip", "--isolated"]
     requires = list(rule.get("buildRequires", []))
     steps = [[*pip, "install", "-q", *requires]] if requires else []
     settings = [f"--config-settings={key}={value}" for key, value in rule.get("configSettings", {}).items()]

@@ -61,6 +61,18 @@ class Layout:
     def pythons(self) -> Path:
         return self.configs / "pythons.json"
 
+    @property
+    def catalogue_config(self) -> Path:
+        return self.configs / "catalogue.json"
+
+    @property
+    def catalogue_package(self) -> Path:
+        return self.root / "catalogue" / "package.json"
+
+    @property
+    def catalogue_dist(self) -> Path:
+        return self.root / "catalogue" / "dist"
+
     def whitelist(self, platform: str) -> Path:
         return self.configs / "checker-whitelists" / f"{platform}.json"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tasks.creators.common import cells, unpinned_note
+from tasks.creators.action import action
+from tasks.creators.common import LAYOUT, cells, unpinned_note
 
 
 def cell_stages(variant_name: str, cell: str) -> list[str]:
@@ -22,4 +23,5 @@ def task_build() -> Iterator[dict[str, Any]]:
             "doc": f"{variant.dirname} for {platform}{unpinned_note(variant)}",
             "actions": None,
             "task_dep": cell_stages(variant.name, cell),
+            "clean": [action("tasks.adapters.cleaning:clean_cell", LAYOUT, variant, platform)],
         }
