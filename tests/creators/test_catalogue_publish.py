@@ -1,0 +1,275 @@
+"""Catalogue, publishing (a real S3 server, SeaweedFS, and a directory registry), clean and matrix.
+
+Two test variants are built for all five platforms: the host cell on the machine's own CPython,
+the four foreign cells on layout-only stand-ins with the real folder shape of
+python-build-standalone archives (those interpreters can neither run nor be downloaded here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tasks.adapters.archive import pack
+from tasks.adapters.cache import sha256_of
+from tasks.core.platforms import PLATFORM_KEYS
+from tests.conftest import REPO, SeaweedS3, StaticServer, add_variant, copy_repo, executed, isolated_env
+
+HOST = "linux-x64"
+
+
+def stand_in(work: Path, windows: bool, minor: str) -> Path:
+    tree = work / ("win" if windows else "unix") / "python"
+    names = (
+        ["python.exe", "Lib/venv/__init__.py", "Lib/site-packages/README"]
+        if windows
+        else ["bin/python3", f"lib/python{minor}/os.py", f"lib/python{minor}/site-packages/README"]
+    )
+    for name in names:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text("layout-only stand-in\n")
+    archive = work / "served" / f"{'win' if windows else 'unix'}.tar.gz"
+    pack(tree.parent, archive, 0, 1)
+    return archive
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, machine_python: Any) -> tuple[Path, dict[str, str]]:
+    """A repository copy holding only two test variants, every cell built."""
+    work = tmp_path_factory.mktemp("catalogue")
+    repo = work / "repo"
+    copy_repo(repo)
+    for variant in repo.glob("python-*"):
+        shutil.rmtree(variant)
+    minor = ".".join(machine_python.version.split(".")[:2])
+    archives = {True: stand_in(work, True, minor), False: stand_in(work, False, minor)}
+    server = StaticServer(work / "served")
+    host_entry = {"url": f"{machine_python.server.url}/{machine_python.archive.name}", "sha256": machine_python.sha256}
+    entries = {
+        p: (
+            {
+                "url": f"{server.url}/{archives[p.startswith('windows')].name}",
+                "sha256": sha256_of(archives[p.startswith("windows")]),
+            }
+            if p != HOST
+            else host_entry
+        )
+        for p in PLATFORM_KEYS
+    }
+    (work / "pythons.json").write_text(json.dumps({"versions": {machine_python.version: entries}}))
+    for suffix in ("a", "b"):
+        add_variant(repo, f"{machine_python.version}-{suffix}", {"dependencies": ["six==1.17.0"]})
+    env = {**isolated_env(repo, work / "cache"), "RUNENV_PYTHONS": str(work / "pythons.json")}
+    done = subprocess.run(
+        [sys.executable, "-m", "doit", "-n", "2", "build"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    server.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    return repo, env
+
+
+@pytest.fixture
+def repo_env(built: tuple[Path, dict[str, str]], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    repo = tmp_path / "repo"
+    shutil.copytree(built[0], repo, symlinks=True)
+    return repo, dict(built[1])
+
+
+def run(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "doit", *args], cwd=repo, env=env, capture_output=True, text=True)
+
+
+def variants_of(repo: Path) -> list[str]:
+    return sorted(p.name.removeprefix("python-") for p in repo.glob("python-*"))
+
+
+def test_catalogue_lists_every_built_cell(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    done = run(repo, env, "catalogue")
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = json.loads((repo / "catalogue/dist/index.json").read_text())
+    assert len(index["cells"]) == 10
+    for cell in index["cells"]:
+        variant_dir = repo / f"python-{cell['variant']}"
+        archive = variant_dir / "dist" / Path(cell["archive"]).name
+        assert (cell["size"], cell["sha256"]) == (archive.stat().st_size, sha256_of(archive))
+        manifest = json.loads((variant_dir / f"pydist/{cell['platform']}/runenv.json").read_text())
+        assert (cell["lockHash"], cell["packageCount"]) == (manifest["lockHash"], 1)
+        assert cell["importCheck"] == ("passed" if cell["platform"] == HOST else "needs-native-runner")
+    unverified = {(u["variant"], u["platform"]) for u in index["notVerifiedOnThisHost"]}
+    assert unverified == {(v, p) for v in variants_of(repo) for p in PLATFORM_KEYS if p != HOST}
+    package = json.loads((repo / "catalogue/package.json").read_text())
+    assert sorted(package["block-software"]["entrypoints"]) == [f"python-{v}" for v in variants_of(repo)]
+    for variant in variants_of(repo):
+        copy = repo / f"catalogue/dist/tengo/software/{variant}.sw.json"
+        assert copy.read_text() == (repo / f"python-{variant}/dist/tengo/software/main.sw.json").read_text()
+    sums = (repo / "catalogue/dist/SHA256SUMS").read_text().splitlines()
+    assert len(sums) == 12 and all(len(line.split("  ")[0]) == 64 for line in sums)
+
+
+def registry_objects(kind: str, repo: Path, s3: SeaweedS3 | None) -> dict[str, str]:
+    """{key: sha256 of the stored bytes} of everything in the registry."""
+    if kind == "file":
+        root = repo / ".registry"
+        return {p.relative_to(root).as_posix(): sha256_of(p) for p in root.rglob("*") if p.is_file()}
+    assert s3 is not None
+    client = s3.client()
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket="envs").get("Contents", [])]
+    return {
+        k.removeprefix("runenv/"): hashlib.sha256(client.get_object(Bucket="envs", Key=k)["Body"].read()).hexdigest()
+        for k in keys
+    }
+
+
+@pytest.mark.parametrize("kind", ["file", "s3"])
+def test_publish_is_complete_idempotent_and_immutable(
+    repo_env: tuple[Path, dict[str, str]], kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    repo, env = repo_env
+    s3 = request.getfixturevalue("s3_server") if kind == "s3" else None
+    env.update({"RUNENV_REGISTRY": "s3://envs/runenv", **s3.env()} if s3 else {})
+    first = run(repo, env, "publish")
+    assert first.returncode == 0, first.stdout + first.stderr
+    stored = registry_objects(kind, repo, s3)
+    index = json.loads((repo / "catalogue/dist/index.json").read_text())
+    for cell in index["cells"]:
+        assert stored[cell["archive"]] == cell["sha256"]
+        assert stored[cell["archive"] + ".sha256"] == sha256_of(
+            repo / f"python-{cell['variant']}/dist/{Path(cell['archive']).name}.sha256"
+        )
+    assert stored["catalogue/dist/index.json"] == sha256_of(repo / "catalogue/dist/index.json")
+    for line in (repo / "catalogue/dist/SHA256SUMS").read_text().splitlines():
+        digest, key = line.split("  ")
+        assert stored[key] == digest
+    if s3:
+        host_cell = next(c for c in index["cells"] if c["platform"] == HOST)
+        assert host_cell["size"] > 8 * 1024 * 1024
+        head = s3.client().head_object(Bucket="envs", Key=f"runenv/{host_cell['archive']}")
+        assert "-" in head["ETag"], "archives over 8 MB go up as multipart uploads"
+    again = run(repo, env, "publish")
+    assert "published: 0 uploaded" in again.stdout, again.stdout + again.stderr
+    archive_key = index["cells"][0]["archive"]
+    local = repo / f"python-{index['cells'][0]['variant']}/dist/{Path(archive_key).name}"
+    original = local.read_bytes()
+    local.write_bytes(original + b"tampered")
+    conflict = run(repo, env, "publish")
+    assert conflict.returncode != 0
+    assert (
+        f"{archive_key}: registry has sha256 {index['cells'][0]['sha256']}, this build has "
+        f"{hashlib.sha256(original + b'tampered').hexdigest()}"
+    ) in conflict.stdout + conflict.stderr
+    assert registry_objects(kind, repo, s3)[archive_key] == index["cells"][0]["sha256"]
+    if s3:
+        for output in (first, again, conflict):
+            assert SeaweedS3.SECRET not in output.stdout + output.stderr
+
+
+def test_publish_survives_the_store_dying_midway(repo_env: tuple[Path, dict[str, str]], s3_server: SeaweedS3) -> None:
+    repo, env = repo_env
+    env.update({"RUNENV_REGISTRY": "s3://envs/runenv", "RUNENV_PUBLISH_ATTEMPTS": "2", **s3_server.env()})
+    assert run(repo, env, "catalogue").returncode == 0
+    client = s3_server.client()
+    publishing = subprocess.Popen(
+        [sys.executable, "-m", "doit", "publish"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not client.list_objects_v2(Bucket="envs").get("KeyCount") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    s3_server.stop()
+    output, _ = publishing.communicate(timeout=300)
+    assert publishing.returncode != 0, output
+    s3_server.start()
+
+    def index_references_only_present_archives() -> None:
+        stored = registry_objects("s3", repo, s3_server)
+        if "catalogue/dist/index.json" in stored:
+            published = json.loads(
+                s3_server.client().get_object(Bucket="envs", Key="runenv/catalogue/dist/index.json")["Body"].read()
+            )
+            assert all(stored.get(cell["archive"]) == cell["sha256"] for cell in published["cells"])
+
+    index_references_only_present_archives()
+    rerun = run(repo, env, "publish")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    index_references_only_present_archives()
+    assert "catalogue/dist/index.json" in registry_objects("s3", repo, s3_server)
+
+
+def test_clean_one_cell_leaves_the_others_and_the_cache(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    cache_before = sorted(Path(env["RUNENV_CACHE_DIR"]).rglob("*"))
+    variant_a, variant_b = variants_of(repo)
+    done = run(repo, env, "clean", f"build:{variant_a}-{HOST}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (repo / f"python-{variant_a}/build/{HOST}").exists()
+    assert not (repo / f"python-{variant_a}/pydist/{HOST}").exists()
+    assert not list((repo / f"python-{variant_a}/dist").glob("*-linux-x64.tgz*"))
+    assert (repo / f"python-{variant_a}/pydist/windows-x64/runenv.json").is_file()
+    assert (repo / f"python-{variant_b}/pydist/{HOST}/runenv.json").is_file()
+    assert (repo / f"python-{variant_a}/pylock.toml").is_file(), "locks are sources, never cleaned"
+    assert sorted(Path(env["RUNENV_CACHE_DIR"]).rglob("*")) == cache_before
+    assert run(repo, env, "catalogue").returncode == 0
+    everything = run(repo, env, "clean", "build", "catalogue")
+    assert everything.returncode == 0, everything.stdout + everything.stderr
+    assert not list(repo.glob("python-*/pydist")) and not list(repo.glob("python-*/dist/*.tgz"))
+    assert not (repo / "catalogue/dist").exists() and not (repo / "catalogue/package.json").exists()
+    assert sorted(Path(env["RUNENV_CACHE_DIR"]).rglob("*")) == cache_before
+    rebuilt = run(repo, env, f"build:{variant_a}-{HOST}")
+    assert rebuilt.returncode == 0 and f"pack:{variant_a}-{HOST}" in executed(rebuilt)
+
+
+def test_matrix_fits_the_workflow(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    add_variant(
+        repo,
+        "3.12.10-bw",
+        {"dependencies": ["six==1.17.0"], "buildWheel": {"six": {"macosx-aarch64": {"reason": "native build"}}}},
+    )
+    done = run(repo, env, "matrix")
+    assert done.returncode == 0, done.stdout + done.stderr
+    include = json.loads((repo / "matrix.json").read_text())["include"]
+    assert [job["runner"] for job in include] == [
+        "ubuntu-24.04",
+        "ubuntu-24.04-arm",
+        "macos-13",
+        "macos-14",
+        "windows-2022",
+    ]
+    linux, mac_arm = include[0]["targets"].split(), include[3]["targets"].split()
+    assert "build:3.12.10-bw-linux-x64" in linux and "pack:3.12.10-bw-windows-x64" in linux
+    assert "pack:3.12.10-bw-macosx-aarch64" not in linux
+    assert "build:3.12.10-bw-macosx-aarch64" in mac_arm and all(
+        t.startswith("check:") for t in mac_arm if "3.12.10-bw" not in t
+    )
+    workflow_path = REPO / ".github/workflows/build.yml"
+    workflow = yaml.safe_load(workflow_path.read_text())
+    used = set(re.findall(r"\$\{\{[^}]*?\bmatrix\.([a-z_]+)", workflow_path.read_text()))
+    assert used == {"name", "runner", "platform", "targets"}
+    assert all(used <= set(job) for job in include)
+    assert workflow["jobs"]["cells"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    schema_check = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("check-jsonschema")),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert schema_check.returncode == 0, schema_check.stdout + schema_check.stderr
