@@ -100,10 +100,24 @@ class S3Registry:
                 raise PublishError(
                     f"{key}: {exc.response.get('Error', {}).get('Code')} from {self.describe()}"
                 ) from None
-            return str(found.get("Metadata", {}).get("sha256", "unknown"))
+            digest = str(found.get("Metadata", {}).get("sha256", "unknown"))
+            return digest if self.readable_to_the_end(key, int(found.get("ContentLength", 0))) else None
 
         found: str | None = self.retrying(f"checking {key}", head)
         return found
+
+    def readable_to_the_end(self, key: str, size: int) -> bool:
+        """A store that crashed mid-write can keep an object's metadata but lose its data:
+        read its last byte before trusting the recorded digest (otherwise upload it again)."""
+        from botocore.exceptions import ClientError
+
+        if size == 0:
+            return True
+        try:
+            self.client.get_object(Bucket=self.bucket, Key=self.key(key), Range=f"bytes={size - 1}-")["Body"].read()
+        except ClientError:
+            return False
+        return True
 
     def put(self, key: str, path: Path, sha256: str) -> None:
         from boto3.s3.transfer import TransferConfig

@@ -195,19 +195,22 @@ def test_publish_survives_the_store_dying_midway(repo_env: tuple[Path, dict[str,
     assert publishing.returncode != 0, output
     s3_server.start()
 
-    def index_references_only_present_archives() -> None:
-        stored = registry_objects("s3", repo, s3_server)
-        if "catalogue/dist/index.json" in stored:
-            published = json.loads(
-                s3_server.client().get_object(Bucket="envs", Key="runenv/catalogue/dist/index.json")["Body"].read()
-            )
-            assert all(stored.get(cell["archive"]) == cell["sha256"] for cell in published["cells"])
+    def index_references_only_present_archives() -> bool:
+        """True when an index is published; then every archive it names is there, intact."""
+        store = s3_server.client()
+        keys = {o["Key"] for o in store.list_objects_v2(Bucket="envs").get("Contents", [])}
+        if "runenv/catalogue/dist/index.json" not in keys:
+            return False
+        published = json.loads(store.get_object(Bucket="envs", Key="runenv/catalogue/dist/index.json")["Body"].read())
+        for cell in published["cells"]:
+            body = store.get_object(Bucket="envs", Key=f"runenv/{cell['archive']}")["Body"].read()
+            assert hashlib.sha256(body).hexdigest() == cell["sha256"], cell["archive"]
+        return True
 
-    index_references_only_present_archives()
+    assert not index_references_only_present_archives(), "the index goes last: not published yet"
     rerun = run(repo, env, "publish")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    index_references_only_present_archives()
-    assert "catalogue/dist/index.json" in registry_objects("s3", repo, s3_server)
+    assert index_references_only_present_archives()
 
 
 def test_clean_one_cell_leaves_the_others_and_the_cache(repo_env: tuple[Path, dict[str, str]]) -> None:
