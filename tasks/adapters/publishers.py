@@ -44,6 +44,8 @@ class DirectoryRegistry:
     def put(self, key: str, path: Path, sha256: str) -> None:
         target = self.root / key
         target.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in target.parent.glob(f".{target.name}.*"):
+            leftover.unlink(missing_ok=True)  # from a publish killed while writing this key
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         os.close(fd)
         try:

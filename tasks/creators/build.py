@@ -16,6 +16,12 @@ def cell_stages(variant_name: str, cell: str) -> list[str]:
 
 def task_build() -> Iterator[dict[str, Any]]:
     """Build every variant × platform cell (doit build:<variant>-<platform> for one)."""
+    yield {
+        "name": None,
+        "doc": "Build every variant × platform cell (doit build:<variant>-<platform> for one).",
+        # `doit clean` (the default task, with its dependencies) also drops the generated catalogue.
+        "clean": [action("tasks.adapters.cataloguing:remove_catalogue", LAYOUT)],
+    }
     for variant, platform in cells():
         cell = variant.cell(platform)
         yield {

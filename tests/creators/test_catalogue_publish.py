@@ -227,7 +227,7 @@ def test_clean_one_cell_leaves_the_others_and_the_cache(repo_env: tuple[Path, di
     assert (repo / f"python-{variant_a}/pylock.toml").is_file(), "locks are sources, never cleaned"
     assert sorted(Path(env["RUNENV_CACHE_DIR"]).rglob("*")) == cache_before
     assert run(repo, env, "catalogue").returncode == 0
-    everything = run(repo, env, "clean", "build", "catalogue")
+    everything = run(repo, env, "clean")
     assert everything.returncode == 0, everything.stdout + everything.stderr
     assert not list(repo.glob("python-*/pydist")) and not list(repo.glob("python-*/dist/*.tgz"))
     assert not (repo / "catalogue/dist").exists() and not (repo / "catalogue/package.json").exists()
@@ -276,3 +276,47 @@ def test_matrix_fits_the_workflow(repo_env: tuple[Path, dict[str, str]]) -> None
         text=True,
     )
     assert schema_check.returncode == 0, schema_check.stdout + schema_check.stderr
+
+
+def test_directory_publish_killed_midway_completes_on_rerun(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    assert run(repo, env, "catalogue").returncode == 0
+    registry = repo / ".registry"
+    publishing = subprocess.Popen(
+        [sys.executable, "-m", "doit", "publish"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.is_file() for p in registry.rglob("*.tgz")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    publishing.kill()
+    publishing.wait()
+    assert not (registry / "catalogue/dist/index.json").exists(), "the index goes last"
+    rerun = run(repo, env, "publish")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    published = json.loads((registry / "catalogue/dist/index.json").read_text())
+    assert all(sha256_of(registry / cell["archive"]) == cell["sha256"] for cell in published["cells"])
+    assert not [p for p in registry.rglob(".*") if p.is_file()], "no temp files left as objects"
+
+
+def test_new_variant_creates_a_validated_variant(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    refused = run(repo, env, "new_variant", "--name", "3.99.0-custom")
+    assert refused.returncode != 0
+    assert "configs/pythons.json pins no CPython 3.99.0: add it first, or pass --allow-unpinned" in refused.stdout
+    assert not (repo / "python-3.99.0-custom").exists()
+    created = run(repo, env, "new_variant", "--name", "3.12.10-custom")
+    assert created.returncode == 0, created.stdout + created.stderr
+    config = json.loads((repo / "python-3.12.10-custom/config.json").read_text())
+    package = json.loads((repo / "python-3.12.10-custom/package.json").read_text())
+    assert config["$schema"] == "../configs/schema/config.schema.json"
+    assert package["name"] == "@platforma-open/milaboratories.runenv-python-3.12.10-custom"
+    artifact = package["block-software"]["entrypoints"]["main"]["environment"]["artifact"]
+    assert (artifact["python-version"], artifact["binDir"]) == ("3.12.10", "bin")
+    assert run(repo, env, "config:3.12.10-custom").returncode == 0
+    assert "build:3.12.10-custom-windows-x64" in run(repo, env, "list", "--all").stdout
+    unpinned = run(repo, env, "new_variant", "--name", "3.99.0-custom", "--allow-unpinned")
+    assert unpinned.returncode == 0 and (repo / "python-3.99.0-custom/config.json").is_file()

@@ -19,6 +19,8 @@ def test_list_shows_every_cell_and_stage(doit: DoitRun) -> None:
     builds = {name for name in listed if name.startswith("build:")}
     assert builds == {f"build:{v}-{p}" for v in VARIANTS for p in PLATFORM_KEYS}
     assert {f"config:{v}" for v in VARIANTS} <= set(listed)
+    stages = ("lock", "select", "fetch", "base", "assemble", "check", "pack", "descriptor")
+    assert {"build", "catalogue", "publish", "matrix", "new_variant", "clear_cache", *stages} <= set(listed)
 
 
 def test_second_build_does_nothing(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
