@@ -276,3 +276,26 @@ def s3_server(tmp_path: Path) -> Any:
     server.client().create_bucket(Bucket="envs")
     yield server
     server.stop()
+
+
+def download_wheels(target: Path, *requirements: str, platform: str | None = None) -> Path:
+    """Real wheels from the default package index (no dependencies) into *target*."""
+    where = ["--platform", platform, "--python-version", "3.12"] if platform else []
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-q",
+            *where,
+            "-d",
+            str(target),
+            *requirements,
+        ],
+        check=True,
+    )
+    return target

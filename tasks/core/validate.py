@@ -6,7 +6,7 @@ Every problem reads ``<file>: <JSON path>: <what is wrong and what to do>``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -102,36 +102,34 @@ def schema_problems(doc: Any, source: str, schema: dict[str, Any]) -> list[str]:
     return [f"{source}: {path}: {message}" for error in found for path, message in describe(error)]
 
 
-def requirement_problems(items: Any, path: str) -> Iterator[str]:
-    """Each string must parse as PEP 508; a package may appear once per list."""
-    if not isinstance(items, list):
-        return
+def listed_twice(names: Iterable[tuple[int, str]], path: str) -> Iterator[str]:
+    """(index, canonical name) pairs: a name may appear once per list."""
     seen: dict[str, int] = {}
-    for index, text in enumerate(items):
-        if not isinstance(text, str):
-            continue
-        try:
-            name = canonicalize_name(Requirement(text).name)
-        except InvalidRequirement as exc:
-            reason = str(exc).splitlines()[0]
-            yield f"{child(path, index)}: {text!r} is not a PEP 508 requirement ({reason})"
-            continue
+    for index, name in names:
         if name in seen:
             yield f"{child(path, index)}: {name!r} is listed twice (first at [{seen[name]}])"
         seen.setdefault(name, index)
 
 
-def name_list_problems(items: Any, path: str) -> Iterator[str]:
+def requirement_problems(items: Any, path: str) -> Iterator[str]:
+    """Each string must parse as PEP 508; a package may appear once per list."""
     if not isinstance(items, list):
         return
-    seen: dict[str, int] = {}
-    for index, name in enumerate(items):
-        if not isinstance(name, str):
+    names = []
+    for index, text in enumerate(items):
+        if not isinstance(text, str):
             continue
-        canonical = canonicalize_name(name)
-        if canonical in seen:
-            yield f"{child(path, index)}: {canonical!r} is listed twice (first at [{seen[canonical]}])"
-        seen.setdefault(canonical, index)
+        try:
+            names.append((index, canonicalize_name(Requirement(text).name)))
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0]
+            yield f"{child(path, index)}: {text!r} is not a PEP 508 requirement ({reason})"
+    yield from listed_twice(names, path)
+
+
+def name_list_problems(items: Any, path: str) -> Iterator[str]:
+    if isinstance(items, list):
+        yield from listed_twice(((i, canonicalize_name(n)) for i, n in enumerate(items) if isinstance(n, str)), path)
 
 
 def relative_path_problem(value: str, field: str) -> str | None:
