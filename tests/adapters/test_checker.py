@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tasks.adapters.checker import judge, snippet, wheel_modules
+from tests.conftest import download_wheels
 
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("wheels")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "-q",
-            "--platform",
-            "manylinux_2_17_x86_64",
-            "--python-version",
-            "3.12",
-            "-d",
-            str(target),
-            "markupsafe==3.0.2",
-            "pyyaml==6.0.2",
-            "six==1.17.0",
-        ],
-        check=True,
+    return download_wheels(
+        tmp_path_factory.mktemp("wheels"),
+        "markupsafe==3.0.2",
+        "pyyaml==6.0.2",
+        "six==1.17.0",
+        platform="manylinux_2_17_x86_64",
     )
-    return target
 
 
 def test_top_level_and_native_modules_of_real_wheels(wheels: Path) -> None:

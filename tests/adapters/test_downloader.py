@@ -18,30 +18,13 @@ from tasks.adapters import downloader
 from tasks.adapters.cache import Cache
 from tasks.adapters.downloader import Download, fetch_all
 from tasks.errors import FetchError
-from tests.conftest import REPO
+from tests.conftest import REPO, download_wheels
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real wheel from the default package index."""
-    target = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--only-binary",
-            ":all:",
-            "-q",
-            "-d",
-            str(target),
-            "six==1.17.0",
-        ],
-        check=True,
-    )
-    return next(target.glob("six-*.whl"))
+    return next(download_wheels(tmp_path_factory.mktemp("wheel"), "six==1.17.0").glob("six-*.whl"))
 
 
 class Server:
