@@ -19,7 +19,7 @@ from tasks.errors import FetchError
 
 RETRIES = int(os.environ.get("RUNENV_FETCH_RETRIES", "4"))
 BACKOFF_SECONDS = 0.5
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # below malloc's mmap threshold: buffers are reused, not page-faulted in anew
 RETRYABLE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
