@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,29 +40,41 @@ def copy_sources_unchanged(task: Any, values: dict[str, Any], variant: Variant) 
     return bool(values.get("copy-sources") == current)
 
 
+@cache
+def package_version(variant: Variant) -> str | None:
+    try:
+        return str(json.loads(LAYOUT.package_json(variant).read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@cache
+def platform_data() -> dict[str, Any]:
+    from tasks.core.platforms import load
+
+    return load(LAYOUT.platforms)
+
+
 def archive_target(variant: Variant, platform: str) -> Path | None:
     """The cell's archive path, named from package.json's version; None without one."""
     from tasks.core.envlayout import archive_name
-    from tasks.core.platforms import load
 
-    try:
-        version = json.loads(LAYOUT.package_json(variant).read_text(encoding="utf-8"))["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-    return LAYOUT.archive(variant, archive_name(version, load(LAYOUT.platforms)[platform]))
+    version = package_version(variant)
+    return LAYOUT.archive(variant, archive_name(version, platform_data()[platform])) if version else None
 
 
 def task_base() -> Iterator[dict[str, Any]]:
     """The base CPython of each cell: downloaded (or copied), verified, extracted, relocated."""
     from doit.tools import config_changed
 
+    inputs = base_inputs()
     for variant, platform in cells():
         yield {
             "name": variant.cell(platform),
             "actions": [action(f"{ADAPTERS}.base_python:prepare_base", LAYOUT, variant, platform)],
             "task_dep": [f"config:{variant.name}"],
             "file_dep": [LAYOUT.pythons],
-            "uptodate": [config_changed(base_inputs())],
+            "uptodate": [config_changed(inputs)],
             "targets": [LAYOUT.base_record(variant, platform)],
             "clean": [f"rm -rf {LAYOUT.base_tree(variant, platform)}"],
         }
