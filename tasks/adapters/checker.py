@@ -128,6 +128,18 @@ def snippet(failures: list[dict[str, str]]) -> str:
     return json.dumps(entries, indent=2)
 
 
+def import_everything(
+    root: Path, python: str, no_deps: bool, timeout: float
+) -> tuple[dict[str, dict[str, str]], list[Path]]:
+    """Install root/packages offline into a throwaway venv, then import every wheel's modules."""
+    with tempfile.TemporaryDirectory(prefix="runenv-check-") as temp:
+        venv_python = install_wheelhouse(root / python, Path(temp) / "venv", root / "packages", no_deps, timeout)
+        wheels = sorted((root / "packages").glob("*.whl"))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            failures = pool.map(lambda w: import_failures(venv_python, wheel_modules(w), timeout), wheels)
+            return dict(zip([w.name for w in wheels], failures, strict=True)), wheels
+
+
 def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     merged = read_merged_config(layout, variant)
     platform = platforms.load(layout.platforms)[platform_key]
@@ -142,23 +154,9 @@ def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     timeout = float(merged["build"].get("timeout", 900))
     whitelist_path = layout.whitelist(platform_key)
     whitelist = files.read_json(whitelist_path) if whitelist_path.is_file() else {}
-    with tempfile.TemporaryDirectory(prefix="runenv-check-") as temp:
-        python = install_wheelhouse(
-            root / EnvLayout(platform, variant.python_version).python,
-            Path(temp) / "venv",
-            root / "packages",
-            bool(merged["packages"]["noDeps"]),
-            timeout,
-        )
-        wheels = sorted((root / "packages").glob("*.whl"))
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            found = dict(
-                zip(
-                    [w.name for w in wheels],
-                    pool.map(lambda w: import_failures(python, wheel_modules(w), timeout), wheels),
-                    strict=True,
-                )
-            )
+    found, wheels = import_everything(
+        root, EnvLayout(platform, variant.python_version).python, bool(merged["packages"]["noDeps"]), timeout
+    )
     verdict = judge(found, whitelist)
     checked = sum(len(wheel_modules(w)) for w in wheels)
     for unused in verdict["unusedWhitelist"]:

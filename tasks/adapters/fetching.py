@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from tasks.adapters import files
@@ -23,6 +24,23 @@ def downloads_of(report: dict[str, Any]) -> list[Download]:
     ]
 
 
+def lay_out_wheelhouse(
+    layout: Layout, variant: Variant, platform: str, items: list[Download], paths: dict[str, Path]
+) -> None:
+    """pydist/<platform>/packages/: exactly the selected files (hard-linked) and requirements.txt."""
+    wheelhouse = layout.wheelhouse(variant, platform)
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    wanted = {item.filename for item in items} | {"requirements.txt"}
+    for stale in wheelhouse.iterdir():
+        if stale.name not in wanted:
+            stale.unlink()
+    for item in items:
+        link_or_copy(paths[item.sha256], wheelhouse / item.filename)
+    files.write_text_atomic(
+        wheelhouse / "requirements.txt", layout.cell_requirements(variant, platform).read_text(encoding="utf-8")
+    )
+
+
 def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     """Download what the cell selected (only what the cache lacks) and lay out
     pydist/<platform>/packages/ with exactly those files and requirements.txt."""
@@ -36,24 +54,14 @@ def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     started = time.monotonic()
     paths, stats = fetch_all(items, cache, workers, timeout_of(merged), f"{variant.cell(platform)} fetch")
     seconds = time.monotonic() - started
-    wheelhouse = layout.wheelhouse(variant, platform)
-    wheelhouse.mkdir(parents=True, exist_ok=True)
-    wanted = {item.filename for item in items} | {"requirements.txt"}
-    for stale in wheelhouse.iterdir():
-        if stale.name not in wanted:
-            stale.unlink()
-    for item in items:
-        link_or_copy(paths[item.sha256], wheelhouse / item.filename)
-    files.write_text_atomic(
-        wheelhouse / "requirements.txt", layout.cell_requirements(variant, platform).read_text(encoding="utf-8")
-    )
+    lay_out_wheelhouse(layout, variant, platform, items, paths)
     log = CellLog(layout.build_log(variant, platform), merged["build"].get("enableLogging", False))
     for item in items:
         log.detail(f"fetch {item.filename}: {item.size} bytes, sha256 {item.sha256}")
     for name in stats.refetched_corrupt:
         log.summary(f"  cache file of {name} did not match its sha256: fetched again")
     log.summary(
-        f"{variant.cell(platform)}: {len(items)} files into {relative(layout, wheelhouse)}; "
+        f"{variant.cell(platform)}: {len(items)} files into {relative(layout, layout.wheelhouse(variant, platform))}; "
         f"downloaded {stats.downloaded_files} ({stats.downloaded_bytes / MB:.1f} MB, {stats.downloaded_bytes} bytes), "
         f"from cache {stats.cached_files} ({stats.cached_bytes / MB:.1f} MB), {seconds:.1f} s, {workers} workers"
     )

@@ -69,27 +69,30 @@ def finish_lock(
             {key: package[key] for key in PACKAGE_KEY_ORDER if key in package}
             | {k: v for k, v in package.items() if k not in PACKAGE_KEY_ORDER}
         )
-    plan = spec.index_plan
     return {
         "lock-version": "1.0",
         "environments": list(raw.get("environments") or spec.environments),
         "requires-python": f"=={spec.python_version}",
         "created-by": "runenv",
         "packages": packages,
-        "tool": {
-            "runenv": {
-                "input-hash": spec.input_hash,
-                "variant": spec.variant,
-                "resolver": spec.resolver,
-                "builder-version": builder_version,
-                "requirements": list(spec.requirements),
-                "roots": list(spec.roots),
-                "indexes": list(plan.indexes),
-                "mirrored-registries": dict(plan.mirrored),
-                "left-out-registries": list(plan.left_out),
-                "notes": list(notes),
-            }
-        },
+        "tool": {"runenv": runenv_table(spec, notes, builder_version)},
+    }
+
+
+def runenv_table(spec: ResolverInput, notes: Iterable[str], builder_version: str) -> dict[str, Any]:
+    """``[tool.runenv]``: the resolver input's hash and what was resolved against."""
+    plan = spec.index_plan
+    return {
+        "input-hash": spec.input_hash,
+        "variant": spec.variant,
+        "resolver": spec.resolver,
+        "builder-version": builder_version,
+        "requirements": list(spec.requirements),
+        "roots": list(spec.roots),
+        "indexes": list(plan.indexes),
+        "mirrored-registries": dict(plan.mirrored),
+        "left-out-registries": list(plan.left_out),
+        "notes": list(notes),
     }
 
 
