@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", ".doit.db*", "__pycache__", "*_cache", "build", "pydist", "dist", ".registry"
+    ".git", ".venv", ".doit.db*", "__pycache__", "*_cache", "build", "pydist", "dist", "archives", ".registry"
 )
 
 
@@ -146,22 +146,10 @@ def machine_python(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def write_package_json(directory: Path, name: str, version: str = "1.0.0") -> None:
-    from tasks.core.platforms import PLATFORM_KEYS
+    from tasks.adapters.variants import package_for
 
-    artifact = {
-        "type": "environment",
-        "runtime": "python",
-        "registry": "platforma-open",
-        "python-version": name.split("-")[0],
-        "roots": {p: f"./pydist/{p}" for p in PLATFORM_KEYS},
-        "binDir": "bin",
-    }
-    package = {
-        "name": f"@platforma-open/test.runenv-python-{name}",
-        "version": version,
-        "description": "test variant",
-        "block-software": {"entrypoints": {"main": {"environment": {"artifact": artifact}}}},
-    }
+    package = package_for(name, name.split("-")[0])
+    package.update(name=f"@platforma-open/test.runenv-python-{name}", version=version, description="test variant")
     (directory / "package.json").write_text(json.dumps(package, indent=2))
 
 

@@ -14,6 +14,7 @@ from tasks.adapters.wheels import apply_build_wheels
 from tasks.core import platforms
 from tasks.core.envlayout import EnvLayout
 from tasks.core.layout import Layout, Variant
+from tasks.core.policy import with_package_root
 from tasks.errors import BuildError
 
 
@@ -59,8 +60,14 @@ def manifest(
 ) -> dict[str, Any]:
     base = files.read_json(layout.base_record(variant, platform))
     report = files.read_json(layout.cell_report(variant, platform))
+    # Source archives made from a VCS commit have their digest only once fetched.
+    fetched = {f["file"]: f for f in files.read_json(layout.fetch_manifest(variant, platform))["files"]}
     packages = [
-        {**{k: s[k] for k in ("name", "version", "file", "sha256", "size")}, **built.get(s["name"], {})}
+        {
+            **{k: s[k] for k in ("name", "version", "file")},
+            **{k: fetched.get(s["file"], s)[k] for k in ("sha256", "size")},
+            **built.get(s["name"], {}),
+        }
         for s in report["selected"]
     ]
     return {
@@ -71,6 +78,8 @@ def manifest(
         "lockHash": report["inputHash"],
         "packages": packages,
         "skipped": report["skipped"],
+        "missingTopLevel": report.get("missingTopLevel", []),
+        "warnings": report.get("warnings", []),
         "needsNativeRunner": [f"buildWheel {name}" for name in native],
         "envVars": merged["envVars"],
         "builderVersion": BUILDER_VERSION,
@@ -80,8 +89,9 @@ def manifest(
 def build_wheels(
     layout: Layout, variant: Variant, platform_key: str, merged: dict[str, Any], root: Path, env: EnvLayout
 ) -> tuple[list[str], dict[str, dict[str, str]]]:
+    package_root = str(layout.variant_dir(variant).resolve())
     rules = {
-        name: by_platform[platform_key]
+        name: with_package_root(by_platform[platform_key], package_root)
         for name, by_platform in merged["packages"]["buildWheel"].items()
         if platform_key in by_platform
     }

@@ -159,7 +159,7 @@ def place_tree(source: BaseSource, target: Path, timeout: float) -> None:
 
 def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> None:
     """A cell being rebuilt has no archive until it is packed again: a failed build leaves none."""
-    for stale in layout.dist_dir(variant).glob(f"*-{platform.os}-{platform.arch}.tgz*"):
+    for stale in layout.archives_dir(variant).glob(f"*-{platform.os}-{platform.arch}.tgz*"):
         stale.unlink()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.core import jsonio
+from tasks.core.env_vars import config_env_var_sources, package_env_vars, union_env_vars
 from tasks.core.layout import Layout, Variant
 from tasks.core.merge import merge
 from tasks.core.validate import unused_rule_warnings, validate
@@ -33,13 +34,18 @@ def read_document(layout: Layout, path: Path) -> Any:
 def merged_config(layout: Layout, variant: Variant) -> tuple[dict[str, Any], list[str]]:
     """The validated, merged config of *variant* and the warnings found on the way.
 
-    Raises ConfigError listing every problem of both files at once.
+    A variant without a config.json uses the shared config alone. Raises ConfigError
+    listing every problem of both files at once.
     """
     schema = read_document(layout, layout.schema)
-    sources = {relative(layout, p): p for p in (layout.shared_config, layout.variant_config(variant))}
+    own_config = layout.variant_config(variant)
+    sources = {relative(layout, p): p for p in (layout.shared_config, own_config)}
     docs: dict[str, Any] = {}
     problems: list[str] = []
     for source, path in sources.items():
+        if path == own_config and not path.exists():
+            docs[source] = {}
+            continue
         try:
             docs[source] = read_document(layout, path)
         except ConfigError as exc:
@@ -48,14 +54,32 @@ def merged_config(layout: Layout, variant: Variant) -> tuple[dict[str, Any], lis
         problems += validate(docs[source], source, schema)
     if problems:
         raise ConfigError(problems)
-    (_, shared), (variant_source, own) = docs.items()
+    (shared_source, shared), (variant_source, own) = docs.items()
     merged = merge(shared, own)
+    merged["envVars"] = descriptor_env_vars(layout, variant, shared, own, merged["envVars"], shared_source)
     merged["variant"] = {
         "name": variant.name,
         "pythonVersion": variant.python_version,
         "suffix": variant.suffix,
     }
     return merged, unused_rule_warnings(own, merged, variant_source)
+
+
+def descriptor_env_vars(
+    layout: Layout, variant: Variant, shared: Any, own: Any, merged: list[str], shared_source: str
+) -> list[str]:
+    """The config's envVars, then those the variant's package.json keeps (see core.env_vars)."""
+    package_path = layout.package_json(variant)
+    package_source = relative(layout, package_path)
+    package = read_document(layout, package_path) if package_path.is_file() else {}
+    from_package, problems = package_env_vars(package, package_source)
+    config_files = (shared_source, relative(layout, layout.variant_config(variant)))
+    union, conflicts = union_env_vars(
+        [*config_env_var_sources(shared, own, merged, config_files), (package_source, from_package)]
+    )
+    if problems or conflicts:
+        raise ConfigError([*problems, *conflicts])
+    return union
 
 
 def write_merged_config(layout: Layout, variant: Variant) -> None:
@@ -66,10 +90,9 @@ def write_merged_config(layout: Layout, variant: Variant) -> None:
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     files.write_json_atomic(target, merged)
-    print(
-        f"{relative(layout, target)}: merged from configs/shared-config.json and "
-        f"{relative(layout, layout.variant_config(variant))}"
-    )
+    own = layout.variant_config(variant)
+    origin = f"and {relative(layout, own)}" if own.is_file() else f"alone ({relative(layout, own)} does not exist)"
+    print(f"{relative(layout, target)}: merged from configs/shared-config.json {origin}")
 
 
 def read_merged_config(layout: Layout, variant: Variant) -> dict[str, Any]:

@@ -12,7 +12,10 @@ from tasks.adapters.config_files import read_merged_config, relative
 from tasks.adapters.downloader import Download, fetch_all, worker_count
 from tasks.adapters.locking import timeout_of
 from tasks.adapters.logs import CellLog
+from tasks.adapters.source_archives import source_archive
+from tasks.core.cell_outputs import pin_source_archives
 from tasks.core.layout import Layout, Variant
+from tasks.core.requirements import VCS_SCHEMES
 
 MB = 1024 * 1024
 
@@ -21,7 +24,21 @@ def downloads_of(report: dict[str, Any]) -> list[Download]:
     return [
         Download(name=s["name"], url=s["url"], sha256=s["sha256"], size=s["size"], filename=s["file"])
         for s in report["selected"]
+        if s["kind"] != "vcs"
     ]
+
+
+def make_source_archives(
+    report: dict[str, Any], cache: Cache, timeout: float
+) -> tuple[list[Download], dict[str, Path]]:
+    """The source archives of the cell's VCS packages, made from their locked commits."""
+    items, paths = [], {}
+    for s in report["selected"]:
+        if s["kind"] == "vcs":
+            path, digest = source_archive(s["name"], s["version"], s["file"], s["url"], cache, timeout)
+            items.append(Download(s["name"], s["url"], digest, path.stat().st_size, s["file"]))
+            paths[digest] = path
+    return items, paths
 
 
 def lay_out_wheelhouse(
@@ -36,9 +53,9 @@ def lay_out_wheelhouse(
             stale.unlink()
     for item in items:
         link_or_copy(paths[item.sha256], wheelhouse / item.filename)
-    files.write_text_atomic(
-        wheelhouse / "requirements.txt", layout.cell_requirements(variant, platform).read_text(encoding="utf-8")
-    )
+    requirements = layout.cell_requirements(variant, platform).read_text(encoding="utf-8")
+    made = {item.name: item.sha256 for item in items if item.url.startswith(VCS_SCHEMES)}
+    files.write_text_atomic(wheelhouse / "requirements.txt", pin_source_archives(requirements, made))
 
 
 def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
@@ -47,12 +64,15 @@ def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     merged = read_merged_config(layout, variant)
     manifest = layout.fetch_manifest(variant, platform)
     manifest.unlink(missing_ok=True)
-    items = downloads_of(files.read_json(layout.cell_report(variant, platform)))
+    report = files.read_json(layout.cell_report(variant, platform))
+    items = downloads_of(report)
     cache = Cache()
     cache.remove_stale_temps()
     workers = worker_count(merged["build"].get("parallelDownloads", True), len(items))
     started = time.monotonic()
     paths, stats = fetch_all(items, cache, workers, timeout_of(merged), f"{variant.cell(platform)} fetch")
+    made, made_paths = make_source_archives(report, cache, timeout_of(merged))
+    items, paths = [*items, *made], {**paths, **made_paths}
     seconds = time.monotonic() - started
     lay_out_wheelhouse(layout, variant, platform, items, paths)
     log = CellLog(layout.build_log(variant, platform), merged["build"].get("enableLogging", False))

@@ -37,7 +37,7 @@ def plan(layout: Layout, variants: list[Variant]) -> list[Upload]:
     uploads = []
     for cell in index["cells"]:
         variant = next(v for v in variants if v.name == cell["variant"])
-        archive = layout.dist_dir(variant) / Path(cell["archive"]).name
+        archive = layout.archives_dir(variant) / Path(cell["archive"]).name
         uploads += [
             Upload(cell["archive"], archive, True),
             Upload(cell["archive"] + ".sha256", archive.with_name(archive.name + ".sha256"), True),

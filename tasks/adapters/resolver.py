@@ -16,14 +16,16 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tasks.core import toml as tomllib
 from tasks.core.platforms import Platform
+from tasks.core.requirements import VCS_SCHEMES
 from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput, environment_marker
 from tasks.errors import LockError
 
@@ -35,6 +37,8 @@ class Resolution:
     lock: dict[str, Any]
     graph: dict[str, list[str]]
     notes: tuple[str, ...] = ()
+    # {requirement as configured: as resolved}, where built metadata renamed a VCS requirement
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 class Resolver(Protocol):
@@ -72,13 +76,31 @@ def check_reachable(indexes: tuple[str, ...], timeout: float) -> None:
             ) from None
 
 
-def project_toml(spec: ResolverInput, environments: tuple[str, ...]) -> str:
+@dataclass(frozen=True)
+class VcsPackage:
+    """What a VCS requirement's built metadata says: its real name and version."""
+
+    written: str  # the requirement as the config has it
+    name: str
+    version: str
+
+    @property
+    def requirement(self) -> str:
+        """The requirement under its real name (markers kept)."""
+        requirement = Requirement(self.written)
+        requirement.name = self.name
+        return str(requirement)
+
+
+def project_toml(spec: ResolverInput, environments: tuple[str, ...], vcs: Mapping[str, VcsPackage]) -> str:
+    requirements = [vcs[text].requirement if text in vcs else text for text in spec.requirements]
+    versions = {package.name: package.version for package in vcs.values()}
     lines = [
         "[project]",
         'name = "runenv-lock"',
         'version = "0"',
         'requires-python = ">=3.10"',
-        f"dependencies = {json.dumps(list(spec.requirements))}",
+        f"dependencies = {json.dumps(requirements)}",
         "",
         "[tool.uv]",
         f"environments = {json.dumps(list(environments))}",
@@ -86,7 +108,9 @@ def project_toml(spec: ResolverInput, environments: tuple[str, ...]) -> str:
     for url in spec.index_plan.indexes:
         lines += ["", "[[tool.uv.index]]", f"url = {json.dumps(url)}"]
     for name in spec.no_deps:
-        lines += ["", "[[tool.uv.dependency-metadata]]", f"name = {json.dumps(name)}", "requires-dist = []"]
+        # uv applies metadata to a VCS package only when the version is given too.
+        version = [f"version = {json.dumps(versions[name])}"] if name in versions else []
+        lines += ["", "[[tool.uv.dependency-metadata]]", f"name = {json.dumps(name)}", *version, "requires-dist = []"]
     return "\n".join(lines) + "\n"
 
 
@@ -108,6 +132,32 @@ class UvResolver:
     def __init__(self, platforms: Mapping[str, Platform], timeout: float) -> None:
         self.platforms = platforms
         self.timeout = timeout
+        self.vcs: dict[str, VcsPackage] = {}
+
+    def probe_vcs(self, spec: ResolverInput, work: Path) -> dict[str, VcsPackage]:
+        """Name and version of each VCS requirement, from its built metadata (uv caches the
+        checkout and the build). The name a bare URL's repository suggests may differ."""
+        found: dict[str, VcsPackage] = {}
+        for text in spec.requirements:
+            requirement = Requirement(text)
+            url = requirement.url or ""
+            if not url.startswith(VCS_SCHEMES):
+                continue
+            probe = work / f"vcs-{len(found)}"
+            probe.mkdir(parents=True)
+            (probe / "requirements.in").write_text(url + "\n")
+            step = f"lock {spec.variant}: {url}"
+            args = ["requirements.in", "--no-deps", "--no-header", "-q", "--format", "pylock.toml", "-o", "pylock.toml"]
+            self.run_uv(
+                [*args, "--python-version", spec.python_version],
+                probe,
+                step,
+            )
+            package = tomllib.loads((probe / "pylock.toml").read_text())["packages"][0]
+            found[text] = VcsPackage(text, canonicalize_name(package["name"]), str(package["version"]))
+            if found[text].name != canonicalize_name(requirement.name):
+                print(f"lock {spec.variant}: {requirement.url} builds package {found[text].name}", file=sys.stderr)
+        return found
 
     def run_uv(self, args: list[str], cwd: Path, step: str) -> str:
         # The interpreter only runs sdist builds; never let uv download one of its own.
@@ -139,7 +189,7 @@ class UvResolver:
         step: str,
     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
         work.mkdir(parents=True, exist_ok=True)
-        (work / "pyproject.toml").write_text(project_toml(spec, environments))
+        (work / "pyproject.toml").write_text(project_toml(spec, environments, self.vcs))
         output = work / "pylock.toml"
         if previous is not None and previous.is_file() and not upgrade:
             shutil.copyfile(previous, output)
@@ -156,11 +206,13 @@ class UvResolver:
     def resolve(self, spec: ResolverInput, previous_lock: Path | None, upgrade: bool) -> Resolution:
         check_reachable(spec.index_plan.indexes, self.timeout)
         with tempfile.TemporaryDirectory(prefix="runenv-lock-") as temp:
+            self.vcs = self.probe_vcs(spec, Path(temp) / "probes")
+            renamed = {text: package.requirement for text, package in self.vcs.items()}
             try:
                 lock, graph = self.compile(
                     spec, spec.environments, Path(temp) / "universal", previous_lock, upgrade, f"lock {spec.variant}"
                 )
-                return Resolution(lock, graph)
+                return Resolution(lock, graph, renamed=renamed)
             except LockError as universal_error:
                 why = str(universal_error).splitlines()
                 reason = next((line.strip() for line in why if "No solution" in line or "cause" in line), why[0])
@@ -169,7 +221,8 @@ class UvResolver:
                 "falling back to one resolution per platform",
                 file=sys.stderr,
             )
-            return self.resolve_per_platform(spec, Path(temp), previous_lock, upgrade, reason)
+            resolution = self.resolve_per_platform(spec, Path(temp), previous_lock, upgrade, reason)
+            return replace(resolution, renamed=renamed)
 
     def resolve_per_platform(
         self, spec: ResolverInput, temp: Path, previous: Path | None, upgrade: bool, reason: str

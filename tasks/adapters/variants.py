@@ -25,6 +25,7 @@ def package_for(name: str, python_version: str) -> dict[str, object]:
         "name": f"@platforma-open/milaboratories.runenv-python-{name}",
         "version": "1.0.0",
         "description": f"Python {python_version} run environment ({name})",
+        "files": ["dist/"],
         "block-software": {"entrypoints": {"main": {"environment": {"artifact": artifact}}}},
     }
 

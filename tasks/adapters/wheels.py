@@ -29,7 +29,7 @@ def build_one(python: Path, sdist: Path, rule: dict[str, Any], timeout: float) -
     pip = [str(venv_interpreter(venv)), "-m", "pip", "--isolated"]
     requires = list(rule.get("buildRequires", []))
     steps = [[*pip, "install", "-q", *requires]] if requires else []
-    settings = [f"--config-settings={key}={value}" for key, value in rule.get("configSettings", {}).items()]
+    settings = [f"--config-settings={key}={value}" for key, value in rule.get("configSettings", [])]
     steps.append(
         [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", *settings, "-w", str(temp / "out"), str(sdist)]
     )

@@ -1,4 +1,5 @@
-"""Discover the variants of a checkout: every ``python-<X.Y.Z>[-suffix]/`` with a config.json."""
+"""Discover the variants of a checkout: every ``python-<X.Y.Z>[-suffix]/`` with a package.json
+or a config.json (a variant without config.json uses the shared config alone)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ def discover(root: Path) -> list[Variant]:
     """Variants sorted by name. A ``python-*`` directory with a config.json whose name is not
     a variant's is reported on stderr, not silently ignored."""
     variants = []
-    for config in sorted(root.glob("python-*/config.json")):
-        variant = parse_variant_dir(config.parent.name)
+    directories = {path.parent for name in ("package.json", "config.json") for path in root.glob(f"python-*/{name}")}
+    for directory in sorted(directories):
+        variant = parse_variant_dir(directory.name)
         if variant is None:
             print(
-                f"runenv: warning: {config.parent.name}/ is not a variant directory name; "
+                f"runenv: warning: {directory.name}/ is not a variant directory name; "
                 "use python-<X.Y.Z>[-suffix]/, e.g. python-3.12.10-atls/",
                 file=sys.stderr,
             )

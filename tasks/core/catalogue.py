@@ -30,9 +30,12 @@ def descriptor_key(package: Mapping[str, Any]) -> str:
 
 
 def catalogue_package(meta: Mapping[str, Any], packages: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """catalogue/package.json from the discovered variants: {variant: package.json}."""
+    """catalogue/package.json from the discovered variants: {variant: package.json}.
+
+    Entrypoints are keyed by the bare variant name: consumers reference ``<catalogue>:3.12.10-atls``.
+    """
     entrypoints = {
-        f"python-{variant}": {"reference": f"{package['name']}/dist/tengo/software/main.sw.json"}
+        variant: {"reference": f"{package['name']}/dist/tengo/software/main.sw.json"}
         for variant, package in sorted(packages.items())
     }
     return {
@@ -40,6 +43,7 @@ def catalogue_package(meta: Mapping[str, Any], packages: Mapping[str, Mapping[st
         "version": meta["version"],
         "description": meta.get("description", ""),
         "block-software": {"entrypoints": entrypoints},
+        "files": ["dist/"],
         "dependencies": {package["name"]: package["version"] for _, package in sorted(packages.items())},
     }
 
@@ -65,6 +69,8 @@ def index(cells: Sequence[Cell]) -> dict[str, Any]:
             "lockHash": cell.manifest["lockHash"],
             "packageCount": len(cell.manifest["packages"]),
             "skipped": list(cell.manifest["skipped"]),
+            "missingTopLevel": list(cell.manifest.get("missingTopLevel", [])),
+            "warnings": list(cell.manifest.get("warnings", [])),
             "importCheck": cell.check.get("status"),
         }
         for cell in cells

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from tasks.core import lockfile
-from tasks.core.selection import Artifact, Selection
+from tasks.core.selection import Artifact, Excluded, Selection
+
+# Placeholder for the hash of a source archive made from a VCS commit at fetch time.
+VCS_HASH = "made-from-vcs-at-fetch"
 
 
 def artifact_table(artifact: Artifact) -> dict[str, Any]:
@@ -32,6 +36,8 @@ def cell_lock(universal: Mapping[str, Any], selection: Selection, environment_ma
             package["dependencies"] = dependencies
         if artifact.kind == "wheel":
             package["wheels"] = [artifact_table(artifact)]
+        elif artifact.kind == "vcs":
+            package["vcs"] = source["vcs"]
         else:
             package["sdist"] = artifact_table(artifact)
         packages.append(package)
@@ -68,8 +74,28 @@ def requirements_txt(selection: Selection, no_deps: list[str]) -> str:
         lines.append(f"# and add --no-deps: noDeps packages ({', '.join(no_deps)}) come without their dependencies")
     lines += [f"# excluded: {e.name} {e.version}: {e.reason}" for e in selection.excluded]
     for artifact in selection.selected:
-        lines.append(f"{artifact.name}=={artifact.version} \\\n    --hash=sha256:{artifact.sha256}")
+        lines.append(f"{artifact.name}=={artifact.version} \\\n    --hash=sha256:{artifact.sha256 or VCS_HASH}")
     return "\n".join(lines) + "\n"
+
+
+def pin_source_archives(requirements: str, digests: Mapping[str, str]) -> str:
+    """requirements.txt with the hash of each source archive the fetch stage made from a VCS commit."""
+    for name, digest in digests.items():
+        line = re.compile(rf"^({re.escape(name)}==\S+ \\\n\s+--hash=sha256:){re.escape(VCS_HASH)}$", re.MULTILINE)
+        requirements = line.sub(rf"\g<1>{digest}", requirements)
+    return requirements
+
+
+def excluded_list(items: tuple[Excluded, ...]) -> list[dict[str, str]]:
+    return [{"name": e.name, "version": e.version, "reason": e.reason} for e in items]
+
+
+def missing_lines(cell: str, missing: list[dict[str, str]]) -> list[str]:
+    """Console lines for top-level dependencies a cell ships without."""
+    return [
+        f"  MISSING top-level dependency {m['name']} {m['version']} on {cell}: {m['reason'].removeprefix('missing: ')}"
+        for m in missing
+    ]
 
 
 def report(selection: Selection, variant: str, input_hash: str | None, notes: list[str]) -> dict[str, Any]:
@@ -90,17 +116,19 @@ def report(selection: Selection, variant: str, input_hash: str | None, notes: li
             }
             for a in selection.selected
         ],
-        "skipped": [{"name": e.name, "version": e.version, "reason": e.reason} for e in selection.excluded],
+        "skipped": excluded_list(selection.excluded),
+        "missingTopLevel": excluded_list(selection.missing_top_level),
         "warnings": list(selection.warnings),
         "notes": notes,
     }
 
 
 def summary(selection: Selection, variant: str) -> list[str]:
-    sdists = sum(a.kind == "sdist" for a in selection.selected)
+    sources = sum(a.kind != "wheel" for a in selection.selected)
     lines = [
-        f"{variant}-{selection.platform}: {len(selection.selected)} packages selected ({sdists} sdists), "
+        f"{variant}-{selection.platform}: {len(selection.selected)} packages selected ({sources} as source), "
         f"{len(selection.excluded)} skipped"
     ]
     lines += [f"  skipped {e.name} {e.version}: {e.reason}" for e in selection.excluded]
-    return lines + list(selection.warnings)
+    cell = f"{variant}-{selection.platform}"
+    return lines + missing_lines(cell, excluded_list(selection.missing_top_level)) + list(selection.warnings)

@@ -97,7 +97,12 @@ class Layout:
         return self.build_dir(variant) / "config.json"
 
     def dist_dir(self, variant: Variant) -> Path:
+        """The npm package's ``files``: only the descriptor lives here."""
         return self.variant_dir(variant) / "dist"
+
+    def archives_dir(self, variant: Variant) -> Path:
+        """The environment archives, published to the binary registry (not to npm)."""
+        return self.variant_dir(variant) / "archives"
 
     # -- per-cell outputs --
     def cell_dir(self, variant: Variant, platform: str) -> Path:
@@ -128,7 +133,7 @@ class Layout:
         return self.pydist(variant, platform) / "runenv.json"
 
     def archive(self, variant: Variant, archive_name: str) -> Path:
-        return self.dist_dir(variant) / archive_name
+        return self.archives_dir(variant) / archive_name
 
     def descriptor(self, variant: Variant) -> Path:
         return self.dist_dir(variant) / "tengo" / "software" / "main.sw.json"

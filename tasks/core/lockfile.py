@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import tomlkit
+from packaging.requirements import Requirement
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
@@ -52,8 +53,10 @@ def finish_lock(
     supported_tags: Iterable[Tag],
     notes: Iterable[str],
     builder_version: str,
+    renamed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The lock runenv commits, from the resolver's raw lock."""
+    """The lock runenv commits, from the resolver's raw lock. *renamed* maps a configured
+    requirement to the one resolved (a VCS requirement named by its built metadata)."""
     supported = set(supported_tags)
     packages = []
     for raw_package in raw.get("packages", []):
@@ -75,20 +78,23 @@ def finish_lock(
         "requires-python": f"=={spec.python_version}",
         "created-by": "runenv",
         "packages": packages,
-        "tool": {"runenv": runenv_table(spec, notes, builder_version)},
+        "tool": {"runenv": runenv_table(spec, notes, builder_version, renamed or {})},
     }
 
 
-def runenv_table(spec: ResolverInput, notes: Iterable[str], builder_version: str) -> dict[str, Any]:
+def runenv_table(
+    spec: ResolverInput, notes: Iterable[str], builder_version: str, renamed: Mapping[str, str]
+) -> dict[str, Any]:
     """``[tool.runenv]``: the resolver input's hash and what was resolved against."""
     plan = spec.index_plan
+    requirements = [renamed.get(text, text) for text in spec.requirements]
     return {
         "input-hash": spec.input_hash,
         "variant": spec.variant,
         "resolver": spec.resolver,
         "builder-version": builder_version,
-        "requirements": list(spec.requirements),
-        "roots": list(spec.roots),
+        "requirements": requirements,
+        "roots": list(dict.fromkeys(canonicalize_name(Requirement(text).name) for text in requirements)),
         "indexes": list(plan.indexes),
         "mirrored-registries": dict(plan.mirrored),
         "left-out-registries": list(plan.left_out),

@@ -11,6 +11,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from tasks.core.requirements import normalise
+
 Json = dict[str, Any]
 
 PER_PLATFORM_RULES = ("skip", "forceSource", "buildWheel")
@@ -33,8 +35,19 @@ def union_names(*lists: Iterable[str] | None) -> list[str]:
 
 
 def merge_dependencies(shared: list[str] | None, variant: list[str] | None) -> list[str]:
-    """The variant list replaces the shared list when present."""
-    return list(variant if variant is not None else shared or [])
+    """The variant list replaces the shared list when present; bare VCS URLs become ``name @ url``."""
+    return [normalise(text) for text in (variant if variant is not None else shared or [])]
+
+
+def normalise_rule(rule: Any) -> Any:
+    """One form per rule: a plain reason string becomes ``{"reason": …}``, and buildWheel's
+    ``configSettings`` become an ordered list of ``"key=value"`` strings (keys may repeat)."""
+    if isinstance(rule, str):
+        return {"reason": rule}
+    settings = rule.get("configSettings")
+    if isinstance(settings, Mapping):
+        return {**rule, "configSettings": [f"{key}={value}" for key, value in settings.items()]}
+    return dict(rule)
 
 
 def merge_overrides(shared: Mapping[str, str] | None, variant: Mapping[str, str] | None) -> Json:
@@ -56,7 +69,7 @@ def merge_per_platform(shared: Mapping[str, Any] | None, variant: Mapping[str, A
                 if rule is None:
                     rules.pop(platform, None)
                 else:
-                    rules[platform] = rule
+                    rules[platform] = normalise_rule(rule)
     return {name: rules for name, rules in merged.items() if rules}
 
 
@@ -82,9 +95,11 @@ def merge_platform_specific(shared: Mapping[str, Any] | None, variant: Mapping[s
     for platform in unique([*shared, *variant]):
         ours, theirs = shared.get(platform, {}), variant.get(platform, {})
         entry: Json = {}
-        for key in ("dependencies", "copyFiles"):
-            if key in ours or key in theirs:
-                entry[key] = unique([*ours.get(key, []), *theirs.get(key, [])])
+        if "dependencies" in ours or "dependencies" in theirs:
+            texts = [*ours.get("dependencies", []), *theirs.get("dependencies", [])]
+            entry["dependencies"] = unique(normalise(text) for text in texts)
+        if "copyFiles" in ours or "copyFiles" in theirs:
+            entry["copyFiles"] = unique([*ours.get("copyFiles", []), *theirs.get("copyFiles", [])])
         if "resolution" in ours or "resolution" in theirs:
             entry["resolution"] = merge_resolution(ours.get("resolution"), theirs.get("resolution"))
         merged[platform] = entry

@@ -18,6 +18,8 @@ class Policy:
     allow_source: frozenset[str]
     allow_source_all: bool
     strict_missing: bool
+    # A kept package that requires a skipped one is an error unless strictMissing is false.
+    skipped_dependency_is_error: bool = True
 
     def sdist_allowed(self, name: str) -> bool:
         if name in self.only_binary:
@@ -26,6 +28,21 @@ class Policy:
 
     def prefers_sdist(self, name: str) -> bool:
         return name in self.force_source or name in self.build_wheel
+
+
+PACKAGE_ROOT = "{packageRoot}"
+
+
+def with_package_root(rule: Mapping[str, Any], package_root: str) -> dict[str, Any]:
+    """A buildWheel rule with ``{packageRoot}`` in configSettings and buildRequires replaced by
+    the variant directory's absolute path; configSettings as ordered ``(key, value)`` pairs."""
+    settings = rule.get("configSettings", [])
+    pairs = settings.items() if isinstance(settings, Mapping) else (item.split("=", 1) for item in settings)
+    return {
+        **rule,
+        "configSettings": [(key, value.replace(PACKAGE_ROOT, package_root)) for key, value in pairs],
+        "buildRequires": [text.replace(PACKAGE_ROOT, package_root) for text in rule.get("buildRequires", [])],
+    }
 
 
 def reasons(rules: Mapping[str, Mapping[str, Any]], platform: str) -> dict[str, str]:
@@ -49,4 +66,5 @@ def policy_for(packages: Mapping[str, Any], platform: str) -> Policy:
         allow_source=frozenset(resolution.get("allowSourceList", [])),
         allow_source_all=bool(resolution.get("allowSourceAll", False)),
         strict_missing=bool(resolution.get("strictMissing", False)),
+        skipped_dependency_is_error=resolution.get("strictMissing") is not False,
     )

@@ -12,21 +12,26 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from packaging.markers import Environment
-from packaging.pylock import PackageSdist, PackageWheel, Pylock, PylockSelectError
-from packaging.requirements import Requirement
-from packaging.tags import Tag
+from packaging.pylock import PackageSdist, PackageVcs, PackageWheel, Pylock, PylockSelectError
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tasks.core.platforms import Platform
 from tasks.core.policy import Policy
+from tasks.core.requirements import parse
+from tasks.core.wheel_floor import no_wheel_reason
 from tasks.errors import LockError
+
+VCS_NEEDS_RULE = (
+    "a VCS dependency ships as a source archive: add it to resolution.allowSourceList, or give it a "
+    "buildWheel rule to ship a wheel"
+)
 
 
 @dataclass(frozen=True)
 class Artifact:
     name: str
     version: str
-    kind: str  # "wheel" or "sdist"
+    kind: str  # "wheel", "sdist" or "vcs" (a source archive made from the locked commit)
     filename: str
     url: str
     sha256: str
@@ -47,6 +52,7 @@ class Selection:
     selected: tuple[Artifact, ...]
     excluded: tuple[Excluded, ...]
     warnings: tuple[str, ...]
+    missing_top_level: tuple[Excluded, ...] = ()
 
 
 def artifact_of(name: str, version: str, chosen: PackageWheel | PackageSdist, build_wheel: bool) -> Artifact:
@@ -64,26 +70,41 @@ def artifact_of(name: str, version: str, chosen: PackageWheel | PackageSdist, bu
     )
 
 
+def vcs_artifact(name: str, version: str, vcs: PackageVcs, build_wheel: bool) -> Artifact:
+    """A VCS package ships as ``<name>-<version>.tar.gz`` made from the locked commit; its
+    sha256 is known once the fetch stage has made it."""
+    url = f"{vcs.type}+{vcs.url or vcs.path}@{vcs.commit_id}"
+    filename = f"{name.replace('-', '_')}-{version}.tar.gz"
+    return Artifact(name, version, "vcs", filename, url, "", None, build_wheel)
+
+
 def choose(
-    lock: Pylock, package: Any, environment: dict[str, str], tags: Sequence[Tag], policy: Policy
+    lock: Pylock, package: Any, platform: Platform, python_version: str, policy: Policy
 ) -> Artifact | str | None:
-    """The artifact for *package*, a reason it has none, or None when its marker excludes it."""
-    name = str(package.name)
+    """The artifact for *package*, a reason it has none, or None when its marker excludes it.
+
+    Every rule is consulted before a package is refused: a VCS or sdist-only package that
+    allowSourceList or buildWheel lets through is never rejected by an earlier check."""
+    name, version = str(package.name), str(package.version)
+    tags = platform.tags(python_version)
     single = dataclasses.replace(lock, packages=[package])
+    environment = cast(Environment, platform.environment(python_version))
     try:
-        picked = list(
-            single.select(
-                environment=cast(Environment, environment), tags=tags, prefer_sdist_predicate=policy.prefers_sdist
-            )
-        )
+        picked = list(single.select(environment=environment, tags=tags, prefer_sdist_predicate=policy.prefers_sdist))
     except PylockSelectError:
-        return "no wheel matches the platform's tags and the lock has no sdist"
+        names = [w.name or (w.url or w.path or "").rsplit("/", 1)[-1] for w in package.wheels or []]
+        return no_wheel_reason(names, platform, tags, version)
     if not picked:
         return None
     _, chosen = picked[0]
-    version = str(package.version)
+    if isinstance(chosen, PackageVcs):
+        return (
+            vcs_artifact(name, version, chosen, name in policy.build_wheel)
+            if policy.sdist_allowed(name)
+            else (VCS_NEEDS_RULE)
+        )
     if not isinstance(chosen, PackageWheel | PackageSdist):
-        return "a VCS, directory or URL dependency must be built into a wheel: add a buildWheel rule for it"
+        return "a directory or archive dependency cannot ship in a wheelhouse: publish it to an index as a wheel"
     if isinstance(chosen, PackageWheel):
         if policy.prefers_sdist(name):
             return "forceSource asks for the sdist, but the lock has none"
@@ -110,7 +131,7 @@ def closure(starts: Sequence[str], graph: Mapping[str, Sequence[str]], blocked: 
 def applicable_roots(requirements: Sequence[str], environment: dict[str, str]) -> list[str]:
     roots: list[str] = []
     for text in requirements:
-        requirement = Requirement(text)
+        requirement = parse(text)
         if requirement.marker is None or requirement.marker.evaluate(environment):
             roots.append(canonicalize_name(requirement.name))
     return roots
@@ -155,38 +176,69 @@ def check_covered(lock: Pylock, lock_data: Mapping[str, Any], platform: Platform
         raise LockError(f"the lock does not cover {platform.key}: {why}")
 
 
-def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str, policy: Policy) -> Selection:
-    """One artifact per package for *platform*; raises LockError under strictMissing."""
-    lock = Pylock.from_dict(dict(lock_data))
-    environment = platform.environment(python_version)
-    tags = platform.tags(python_version)
-    check_covered(lock, lock_data, platform, environment)
+def skipped_dependency_problems(
+    chosen: Mapping[str, Artifact], graph: Mapping[str, Sequence[str]], skipped: Mapping[str, str], platform: str
+) -> list[str]:
+    """Kept packages that require a package a skip rule removes on this platform."""
+    return [
+        f"{name} {artifact.version} requires {dependency}, which skip removes on {platform} ({skipped[dependency]}); "
+        f"skip {name} there too, or drop the skip rule for {dependency}"
+        for name, artifact in sorted(chosen.items())
+        for dependency in graph.get(name, [])
+        if dependency in skipped
+    ]
+
+
+def partition(
+    lock: Pylock, platform: Platform, python_version: str, policy: Policy
+) -> tuple[dict[str, Artifact], list[Excluded], list[Excluded], dict[str, str]]:
+    """(chosen, skipped, missing, {skipped name: reason}) over every package of the lock."""
     chosen: dict[str, Artifact] = {}
-    excluded: list[Excluded] = []
-    missing: list[str] = []
+    skipped: list[Excluded] = []
+    missing: list[Excluded] = []
     for package in lock.packages:
         name, version = str(package.name), str(package.version)
-        outcome = choose(lock, package, environment, tags, policy)
+        outcome = choose(lock, package, platform, python_version, policy)
         if outcome is None:
             continue
         if name in policy.skip:
-            excluded.append(Excluded(name, version, f"skip: {policy.skip[name]}"))
+            skipped.append(Excluded(name, version, f"skip: {policy.skip[name]}"))
         elif isinstance(outcome, str):
-            excluded.append(Excluded(name, version, f"missing: {outcome}"))
-            missing.append(f"{name} {version} on {platform.key}: {outcome}")
+            missing.append(Excluded(name, version, f"missing: {outcome}"))
         else:
             chosen[name] = outcome
-    excluded += skipped_by_markers(lock_data, policy, {e.name for e in excluded})
+    return chosen, skipped, missing, {e.name: policy.skip[e.name] for e in skipped}
+
+
+def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str, policy: Policy) -> Selection:
+    """One artifact per package for *platform*; raises LockError under strictMissing, and
+    when a kept package requires a skipped one (unless strictMissing is false)."""
+    lock = Pylock.from_dict(dict(lock_data))
+    environment = platform.environment(python_version)
+    check_covered(lock, lock_data, platform, environment)
+    chosen, skipped, missing, skip_reasons = partition(lock, platform, python_version, policy)
+    excluded = [*skipped, *missing, *skipped_by_markers(lock_data, policy, {e.name for e in skipped + missing})]
     if missing and policy.strict_missing:
-        raise LockError("strictMissing: nothing usable for\n" + "\n".join(f"  - {m}" for m in missing))
-    runenv = lock_data.get("tool", {}).get("runenv", {})
+        lines = [f"{e.name} {e.version} on {platform.key}: {e.reason.removeprefix('missing: ')}" for e in missing]
+        raise LockError("strictMissing: nothing usable for\n" + "\n".join(f"  - {m}" for m in lines))
+    requirements = lock_data.get("tool", {}).get("runenv", {}).get("requirements", [])
+    roots = applicable_roots(requirements, environment)
     graph = {p["name"]: [d["name"] for d in p.get("dependencies", [])] for p in lock_data.get("packages", [])}
-    if runenv.get("requirements") and any(graph.values()):
-        excluded += drop_unneeded(chosen, excluded, applicable_roots(runenv["requirements"], environment), graph)
-    warnings = tuple(f"WARNING: skipped {m}" for m in missing)
+    if requirements and any(graph.values()):
+        excluded += drop_unneeded(chosen, excluded, roots, graph)
+    needs_skipped = skipped_dependency_problems(chosen, graph, skip_reasons, platform.key)
+    if needs_skipped and policy.skipped_dependency_is_error:
+        raise LockError(
+            f"{platform.key}: kept packages require skipped ones:\n"
+            + "\n".join(f"  - {p}" for p in needs_skipped)
+            + f"\n(packages.platformSpecific.{platform.key}.resolution.strictMissing: false ships without them)"
+        )
+    warnings = [f"WARNING: skipped {e.name} {e.version} on {platform.key}: {e.reason}" for e in missing]
+    warnings += [f"WARNING: {p} (strictMissing is false: shipped without it)" for p in needs_skipped]
     return Selection(
         platform.key,
         tuple(sorted(chosen.values(), key=lambda a: a.name)),
         tuple(sorted(excluded, key=lambda e: e.name)),
-        warnings,
+        tuple(warnings),
+        tuple(e for e in missing if e.name in roots),
     )

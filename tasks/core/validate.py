@@ -11,14 +11,14 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import InvalidRequirement
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
 from tasks.core.merge import PER_PLATFORM_RULES, RESOLUTION_LISTS
 from tasks.core.platforms import PLATFORM_KEYS
-from tasks.core.requirements import override_specifier
+from tasks.core.requirements import override_specifier, parse
 
 JSON_TYPES = {
     dict: "object",
@@ -72,6 +72,8 @@ def describe(error: ValidationError) -> Iterator[tuple[str, str]]:
                 yield child(path, key), (f"unknown key {key!r}; allowed keys here: {', '.join(allowed)}")
     elif error.validator == "type":
         yield path, f"expected {error.validator_value}, got {json_type(error.instance)}"
+    elif error.validator == "pattern" and "x-accepts" in error.schema:
+        yield path, f"{error.instance!r} is not {error.schema['x-accepts']}"
     elif error.validator == "required":
         yield path, error.message.replace("is a required property", "is required here")
     elif error.validator == "anyOf":
@@ -87,13 +89,19 @@ def describe(error: ValidationError) -> Iterator[tuple[str, str]]:
 
 
 def describe_any_of(error: ValidationError, path: str) -> Iterator[tuple[str, str]]:
-    branches = [e for e in error.context or [] if not (e.validator == "type" and e.validator_value == "null")]
-    if branches and all(e.validator == "type" for e in branches):
-        wanted = " or ".join(str(e.validator_value) for e in branches)
-        yield path, f"expected {wanted}, got {json_type(error.instance)}"
+    """A value that fits none of several forms. When its type fits a form, the problems inside
+    that form are reported where they are (the innermost wrong value); otherwise the value's
+    type is wrong, and the message lists the accepted forms."""
+    here = list(error.absolute_path)
+    wrong_type = [e for e in error.context or [] if e.validator == "type" and list(e.absolute_path) == here]
+    inside = [e for e in error.context or [] if e not in wrong_type]
+    if inside:
+        for branch in inside:
+            yield from describe(branch)
         return
-    for branch in branches:
-        yield from describe(branch)
+    accepts = error.schema.get("x-accepts")
+    wanted = accepts or " or ".join(str(e.validator_value) for e in wrong_type)
+    yield path, f"expected {wanted}, got {json_type(error.instance)}"
 
 
 def schema_problems(doc: Any, source: str, schema: dict[str, Any]) -> list[str]:
@@ -120,10 +128,16 @@ def requirement_problems(items: Any, path: str) -> Iterator[str]:
         if not isinstance(text, str):
             continue
         try:
-            names.append((index, canonicalize_name(Requirement(text).name)))
+            names.append((index, canonicalize_name(parse(text).name)))
         except InvalidRequirement as exc:
             reason = str(exc).splitlines()[0]
-            yield f"{child(path, index)}: {text!r} is not a PEP 508 requirement ({reason})"
+            yield (
+                f"{child(path, index)}: {text!r} is not a PEP 508 requirement ({reason}); "
+                "write e.g. 'numpy==2.2.6', 'name @ git+https://host/org/repo.git@<commit>' or a bare "
+                "'git+https://host/org/repo.git@<commit>'"
+            )
+        except ValueError as exc:
+            yield f"{child(path, index)}: {exc}"
     yield from listed_twice(names, path)
 
 
@@ -218,7 +232,7 @@ def dependency_names(merged: dict[str, Any]) -> set[str]:
     texts = list(packages["dependencies"])
     for entry in packages["platformSpecific"].values():
         texts += entry.get("dependencies", [])
-    return {canonicalize_name(Requirement(text).name) for text in texts}
+    return {canonicalize_name(parse(text).name) for text in texts}
 
 
 def unused_rule_warnings(variant_doc: dict[str, Any], merged: dict[str, Any], source: str) -> list[str]:

@@ -27,7 +27,9 @@ def task_build() -> Iterator[dict[str, Any]]:
         yield {
             "name": cell,
             "doc": f"{variant.dirname} for {platform}{unpinned_note(variant)}",
-            "actions": None,
+            "actions": [action("tasks.adapters.build_summary:print_cell_summary", LAYOUT, variant, platform)],
             "task_dep": cell_stages(variant.name, cell),
+            # Printed when the cell changed: an unchanged rebuild stays a silent no-op.
+            "file_dep": [LAYOUT.cell_report(variant, platform), LAYOUT.check_report(variant, platform)],
             "clean": [action("tasks.adapters.cleaning:clean_cell", LAYOUT, variant, platform)],
         }

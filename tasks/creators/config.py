@@ -20,7 +20,7 @@ def task_config() -> Iterator[dict[str, Any]]:
             "actions": [action("tasks.adapters.config_files:write_merged_config", LAYOUT, variant)],
             "file_dep": [
                 LAYOUT.shared_config,
-                LAYOUT.variant_config(variant),
+                *(p for p in (LAYOUT.variant_config(variant), LAYOUT.package_json(variant)) if p.is_file()),
                 LAYOUT.schema,
                 *CODE,
             ],

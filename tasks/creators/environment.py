@@ -29,7 +29,7 @@ def copy_sources_digest(variant: Variant) -> str:
     digest = hashlib.sha256()
     root = LAYOUT.variant_dir(variant)
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.relative_to(root).parts[0] not in ("build", "pydist", "dist"):
+        if path.is_file() and path.relative_to(root).parts[0] not in ("build", "pydist", "dist", "archives"):
             digest.update(f"{path.relative_to(root)}:{path.stat().st_mode:o}:".encode() + path.read_bytes())
     return digest.hexdigest()
 

@@ -101,7 +101,7 @@ def test_catalogue_lists_every_built_cell(repo_env: tuple[Path, dict[str, str]])
     assert len(index["cells"]) == 10
     for cell in index["cells"]:
         variant_dir = repo / f"python-{cell['variant']}"
-        archive = variant_dir / "dist" / Path(cell["archive"]).name
+        archive = variant_dir / "archives" / Path(cell["archive"]).name
         assert (cell["size"], cell["sha256"]) == (archive.stat().st_size, sha256_of(archive))
         manifest = json.loads((variant_dir / f"pydist/{cell['platform']}/runenv.json").read_text())
         assert (cell["lockHash"], cell["packageCount"]) == (manifest["lockHash"], 1)
@@ -109,7 +109,7 @@ def test_catalogue_lists_every_built_cell(repo_env: tuple[Path, dict[str, str]])
     unverified = {(u["variant"], u["platform"]) for u in index["notVerifiedOnThisHost"]}
     assert unverified == {(v, p) for v in variants_of(repo) for p in PLATFORM_KEYS if p != HOST}
     package = json.loads((repo / "catalogue/package.json").read_text())
-    assert sorted(package["block-software"]["entrypoints"]) == [f"python-{v}" for v in variants_of(repo)]
+    assert sorted(package["block-software"]["entrypoints"]) == variants_of(repo), "bare variant names"
     for variant in variants_of(repo):
         copy = repo / f"catalogue/dist/tengo/software/{variant}.sw.json"
         assert copy.read_text() == (repo / f"python-{variant}/dist/tengo/software/main.sw.json").read_text()
@@ -145,7 +145,7 @@ def test_publish_is_complete_idempotent_and_immutable(
     for cell in index["cells"]:
         assert stored[cell["archive"]] == cell["sha256"]
         assert stored[cell["archive"] + ".sha256"] == sha256_of(
-            repo / f"python-{cell['variant']}/dist/{Path(cell['archive']).name}.sha256"
+            repo / f"python-{cell['variant']}/archives/{Path(cell['archive']).name}.sha256"
         )
     assert stored["catalogue/dist/index.json"] == sha256_of(repo / "catalogue/dist/index.json")
     for line in (repo / "catalogue/dist/SHA256SUMS").read_text().splitlines():
@@ -159,7 +159,7 @@ def test_publish_is_complete_idempotent_and_immutable(
     again = run(repo, env, "publish")
     assert "published: 0 uploaded" in again.stdout, again.stdout + again.stderr
     archive_key = index["cells"][0]["archive"]
-    local = repo / f"python-{index['cells'][0]['variant']}/dist/{Path(archive_key).name}"
+    local = repo / f"python-{index['cells'][0]['variant']}/archives/{Path(archive_key).name}"
     original = local.read_bytes()
     local.write_bytes(original + b"tampered")
     conflict = run(repo, env, "publish")
@@ -221,7 +221,7 @@ def test_clean_one_cell_leaves_the_others_and_the_cache(repo_env: tuple[Path, di
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (repo / f"python-{variant_a}/build/{HOST}").exists()
     assert not (repo / f"python-{variant_a}/pydist/{HOST}").exists()
-    assert not list((repo / f"python-{variant_a}/dist").glob("*-linux-x64.tgz*"))
+    assert not list((repo / f"python-{variant_a}/archives").glob("*-linux-x64.tgz*"))
     assert (repo / f"python-{variant_a}/pydist/windows-x64/runenv.json").is_file()
     assert (repo / f"python-{variant_b}/pydist/{HOST}/runenv.json").is_file()
     assert (repo / f"python-{variant_a}/pylock.toml").is_file(), "locks are sources, never cleaned"
@@ -229,7 +229,7 @@ def test_clean_one_cell_leaves_the_others_and_the_cache(repo_env: tuple[Path, di
     assert run(repo, env, "catalogue").returncode == 0
     everything = run(repo, env, "clean")
     assert everything.returncode == 0, everything.stdout + everything.stderr
-    assert not list(repo.glob("python-*/pydist")) and not list(repo.glob("python-*/dist/*.tgz"))
+    assert not list(repo.glob("python-*/pydist")) and not list(repo.glob("python-*/archives/*.tgz"))
     assert not (repo / "catalogue/dist").exists() and not (repo / "catalogue/package.json").exists()
     assert sorted(Path(env["RUNENV_CACHE_DIR"]).rglob("*")) == cache_before
     rebuilt = run(repo, env, f"build:{variant_a}-{HOST}")
@@ -320,3 +320,65 @@ def test_new_variant_creates_a_validated_variant(repo_env: tuple[Path, dict[str,
     assert "build:3.12.10-custom-windows-x64" in run(repo, env, "list", "--all").stdout
     unpinned = run(repo, env, "new_variant", "--name", "3.99.0-custom", "--allow-unpinned")
     assert unpinned.returncode == 0 and (repo / "python-3.99.0-custom/config.json").is_file()
+
+
+FORMAT = json.loads((REPO / "tests/fixtures/npm-package-format.json").read_text())
+TYPES = {"string": str, "object": dict, "array": list}
+
+
+def instantiate(shape: Any, pairs: list[tuple[str, str]]) -> Any:
+    """The fixture's shape with '<variant>' and '<variant package>' spelled out for each variant."""
+    if isinstance(shape, str):
+        return shape
+    if isinstance(shape, list):
+        return [
+            item.replace("<variant>", variant) if isinstance(item, str) else instantiate(item, pairs)
+            for item in shape
+            for variant, _ in (pairs if isinstance(item, str) and "<variant>" in item else [("", "")])
+        ]
+    concrete: dict[str, Any] = {}
+    for key, value in shape.items():
+        if "<variant" not in key:
+            concrete[key] = instantiate(value, pairs)
+            continue
+        for variant, package in pairs:
+            text = json.dumps({key: value}).replace("<variant package>", package).replace("<variant>", variant)
+            concrete.update(json.loads(text))
+    return concrete
+
+
+def shape_problems(shape: Any, value: Any, path: str) -> list[str]:
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return [f"{path}: expected an object, got {value!r}"]
+        return [p for key, sub in shape.items() for p in shape_problems(sub, value.get(key), f"{path}.{key}")]
+    if isinstance(shape, str) and shape in TYPES:
+        return [] if isinstance(value, TYPES[shape]) else [f"{path}: expected a {shape}, got {value!r}"]
+    return [] if shape == value else [f"{path}: expected {shape!r}, got {value!r}"]
+
+
+def npm_pack_files(directory: Path) -> list[str]:
+    done = subprocess.run(
+        ["npm", "pack", "--dry-run", "--json", "--ignore-scripts"], cwd=directory, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return sorted(entry["path"] for entry in json.loads(done.stdout)[0]["files"])
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="npm comes from Debian's nodejs/npm packages (./dev)")
+def test_npm_packages_match_the_seed_format(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    assert run(repo, env, "catalogue").returncode == 0
+    variants = variants_of(repo)
+    pairs = [(v, json.loads((repo / f"python-{v}/package.json").read_text())["name"]) for v in variants]
+    for variant, _ in pairs:
+        directory = repo / f"python-{variant}"
+        assert npm_pack_files(directory) == sorted(FORMAT["variant"]["files"]), "only the descriptor is published"
+        for name in ("package.json", "dist/tengo/software/main.sw.json"):
+            document = json.loads((directory / name).read_text())
+            assert shape_problems(FORMAT["variant"][name], document, name) == []
+    expected = instantiate(FORMAT["catalogue"], pairs)
+    assert npm_pack_files(repo / "catalogue") == sorted(expected["files"] + expected["runenvFiles"])
+    package = json.loads((repo / "catalogue/package.json").read_text())
+    assert shape_problems(expected["package.json"], package, "package.json") == []
+    assert sorted(package["block-software"]["entrypoints"]) == variants, "bare variant names, nothing else"

@@ -64,7 +64,7 @@ def test_end_to_end_environment_runs_after_relocation(
     variant = e2e_variant(repo, machine_python.version)
     built = doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path))
     assert built.returncode == 0, built.stdout + built.stderr
-    archive = repo / f"python-{variant}/dist/1.0.0-{PLATFORMS[HOST].os}-{PLATFORMS[HOST].arch}.tgz"
+    archive = repo / f"python-{variant}/archives/1.0.0-{PLATFORMS[HOST].os}-{PLATFORMS[HOST].arch}.tgz"
     checksum = archive.with_name(archive.name + ".sha256").read_text().split()[0]
     assert checksum == sha256_of(archive)
     unpacked = tmp_path / "unpacked"
@@ -132,11 +132,11 @@ def test_two_clean_builds_give_byte_identical_archives(
     env = pythons_env(machine_python, tmp_path)
     assert doit(f"pack:{variant}-{HOST}", env=env).returncode == 0
     twin = tmp_path / "twin"
-    shutil.copytree(repo, twin, ignore=shutil.ignore_patterns(".doit.db*", "build", "pydist", "dist"))
+    shutil.copytree(repo, twin, ignore=shutil.ignore_patterns(".doit.db*", "build", "pydist", "dist", "archives"))
     twin_run = doit(f"pack:{variant}-{HOST}", env=env, cwd=twin)
     assert twin_run.returncode == 0, twin_run.stdout + twin_run.stderr
     name = f"1.0.0-{PLATFORMS[HOST].os}-{PLATFORMS[HOST].arch}.tgz"
-    first, second = (root / f"python-{variant}/dist/{name}" for root in (repo, twin))
+    first, second = (root / f"python-{variant}/archives/{name}" for root in (repo, twin))
     assert sha256_of(first) == sha256_of(second)
 
 
@@ -213,7 +213,7 @@ def test_foreign_platform_layout_and_wheel_tags(doit: DoitRun, repo: Path, tmp_p
 def failed_build(doit: DoitRun, repo: Path, variant: str, env: dict[str, str]) -> str:
     result = doit(f"build:{variant}-{HOST}", env=env)
     assert result.returncode != 0
-    assert not list((repo / f"python-{variant}").glob("dist/*.tgz")), "no archive is left behind"
+    assert not list((repo / f"python-{variant}").glob("archives/*.tgz")), "no archive is left behind"
     return result.stdout + result.stderr
 
 
@@ -274,7 +274,7 @@ def test_unreachable_release_host_says_how_to_supply_the_interpreter(
 def test_missing_copy_files_source_is_an_error(doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path) -> None:
     variant = e2e_variant(repo, machine_python.version)
     assert doit(f"build:{variant}-{HOST}", env=pythons_env(machine_python, tmp_path)).returncode == 0
-    assert list((repo / f"python-{variant}").glob("dist/*.tgz")), "a good build first"
+    assert list((repo / f"python-{variant}").glob("archives/*.tgz")), "a good build first"
     shutil.rmtree(repo / f"python-{variant}/extra/site")
     output = failed_build(doit, repo, variant, pythons_env(machine_python, tmp_path))
     assert (

@@ -1,0 +1,1 @@
+/* stand-in for the compat header the Windows build includes */
