@@ -233,7 +233,9 @@ def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str
             + "\n".join(f"  - {p}" for p in needs_skipped)
             + f"\n(packages.platformSpecific.{platform.key}.resolution.strictMissing: false ships without them)"
         )
-    warnings = [f"WARNING: skipped {e.name} {e.version} on {platform.key}: {e.reason}" for e in missing]
+    warnings = [
+        f"WARNING: skipped {e.name} {e.version} on {platform.key}: {e.reason[len('missing: ') :]}" for e in missing
+    ]
     warnings += [f"WARNING: {p} (strictMissing is false: shipped without it)" for p in needs_skipped]
     return Selection(
         platform.key,

@@ -63,10 +63,34 @@ def test_variant_rule_replaces_shared_rule_on_same_platform() -> None:
 
 
 def test_build_wheel_merges_like_skip() -> None:
-    rule = {"reason": "r", "buildRequires": ["cython"], "configSettings": {"k": "v"}}
+    rule = {"reason": "r", "buildRequires": ["cython"], "configSettings": ["k=v"]}
     shared = {"buildWheel": {"parasail": {"linux-aarch64": rule, "macosx-aarch64": rule}}}
     variant = {"buildWheel": {"parasail": {"macosx-aarch64": None}}}
     assert packages(shared, variant)["buildWheel"] == {"parasail": {"linux-aarch64": rule}}
+
+
+def test_rules_normalise_to_one_form() -> None:
+    """A plain reason string becomes {"reason": …}; object configSettings become an ordered list."""
+    shared = {"skip": {"cudf-cu12": {"macosx-x64": "no CUDA on macOS"}}}
+    variant = {
+        "forceSource": {"parasail": {"linux-aarch64": {"reason": "no ARM64 wheel"}}},
+        "buildWheel": {"k": {"windows-x64": {"reason": "r", "configSettings": {"a": "1", "b": "2"}}}},
+    }
+    merged = packages(shared, variant)
+    assert merged["skip"] == {"cudf-cu12": {"macosx-x64": {"reason": "no CUDA on macOS"}}}
+    assert merged["forceSource"] == {"parasail": {"linux-aarch64": {"reason": "no ARM64 wheel"}}}
+    assert merged["buildWheel"] == {"k": {"windows-x64": {"reason": "r", "configSettings": ["a=1", "b=2"]}}}
+
+
+def test_list_config_settings_keep_order_and_repeats() -> None:
+    settings = ["cmake.args=-GNinja", "cmake.define.A=1", "cmake.args=-DB=2"]
+    variant = {"buildWheel": {"k": {"windows-x64": {"reason": "r", "configSettings": settings}}}}
+    assert packages({}, variant)["buildWheel"]["k"]["windows-x64"]["configSettings"] == settings
+
+
+def test_bare_vcs_dependency_gets_the_repository_name() -> None:
+    url = "git+https://example.invalid/org/parapred-pytorch.git@e0548be"
+    assert packages({}, {"dependencies": [url]})["dependencies"] == [f"parapred-pytorch @ {url}"]
 
 
 def test_registries_union_keeps_order_and_drops_duplicates() -> None:

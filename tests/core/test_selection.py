@@ -72,6 +72,7 @@ def test_no_wheel_and_sdist_not_allowed_is_a_loud_skip() -> None:
         "WARNING: skipped native 1.0 on macosx-aarch64: no wheel matches the platform's tags; an sdist is not "
         "allowed (add it to resolution.allowSourceList)",
     )
+    assert [(e.name, e.version) for e in selection.missing_top_level] == [("native", "1.0")]
 
 
 def test_allow_source_list_and_all() -> None:
@@ -129,3 +130,100 @@ def test_marker_excluded_packages_are_not_selected() -> None:
     data = lock(only_windows, SHARED)
     assert [a.name for a in choose(data, "linux-aarch64").selected] == ["shared"]
     assert [a.name for a in choose(data, "windows-x64").selected] == ["helper", "shared"]
+
+
+JINJA = {
+    "name": "jinja",
+    "version": "3.1",
+    "dependencies": [{"name": "markup"}],
+    "wheels": [wheel("jinja-3.1-py3-none-any.whl")],
+}
+MARKUP = {"name": "markup", "version": "3.0", "wheels": [wheel("markup-3.0-py3-none-any.whl")]}
+SKIP_MARKUP = {"skip": {"markup": {"linux-x64": {"reason": "not wanted here"}}}}
+
+
+def test_a_kept_package_requiring_a_skipped_one_is_an_error_naming_both() -> None:
+    with pytest.raises(LockError) as caught:
+        choose(lock(JINJA, MARKUP, requirements=["jinja"]), "linux-x64", SKIP_MARKUP)
+    assert str(caught.value) == (
+        "linux-x64: kept packages require skipped ones:\n"
+        "  - jinja 3.1 requires markup, which skip removes on linux-x64 (not wanted here); skip jinja there too, "
+        "or drop the skip rule for markup\n"
+        "(packages.platformSpecific.linux-x64.resolution.strictMissing: false ships without them)"
+    )
+
+
+def test_strict_missing_false_downgrades_a_skipped_dependency_to_a_warning() -> None:
+    relaxed = {**SKIP_MARKUP, "platformSpecific": {"linux-x64": {"resolution": {"strictMissing": False}}}}
+    selection = choose(lock(JINJA, MARKUP, requirements=["jinja"]), "linux-x64", relaxed)
+    assert [a.name for a in selection.selected] == ["jinja"]
+    assert selection.warnings == (
+        "WARNING: jinja 3.1 requires markup, which skip removes on linux-x64 (not wanted here); skip jinja there "
+        "too, or drop the skip rule for markup (strictMissing is false: shipped without it)",
+    )
+    assert choose(lock(JINJA, MARKUP, requirements=["jinja"]), "windows-x64", relaxed).warnings == ()
+
+
+VCS = {
+    "name": "tiny-pkg",
+    "version": "0.3.0",
+    "vcs": {"type": "git", "url": "file:///srv/git/tiny-pkg", "commit-id": "f519b3e2d78d1db460074d4201b3b43f3fce0d0b"},
+}
+
+
+def test_a_vcs_package_needs_allow_source_or_build_wheel() -> None:
+    refused = choose(lock(VCS), "linux-x64")
+    assert [(e.name, e.reason) for e in refused.excluded] == [
+        (
+            "tiny-pkg",
+            "missing: a VCS dependency ships as a source archive: add it to resolution.allowSourceList, or give it "
+            "a buildWheel rule to ship a wheel",
+        )
+    ]
+    allowed = choose(lock(VCS), "linux-x64", {"resolution": {"allowSourceList": ["tiny-pkg"]}}).selected
+    assert [(a.kind, a.filename, a.url, a.build_wheel) for a in allowed] == [
+        ("vcs", "tiny_pkg-0.3.0.tar.gz", "git+file:///srv/git/tiny-pkg@f519b3e2d78d1db460074d4201b3b43f3fce0d0b", False)
+    ]
+    built = {"buildWheel": {"tiny-pkg": {"linux-x64": {"reason": "a wheel for the target"}}}}
+    assert [(a.kind, a.build_wheel) for a in choose(lock(VCS), "linux-x64", built).selected] == [("vcs", True)]
+
+
+MAC_ONLY_14 = {
+    "name": "kalign",
+    "version": "3.6.0",
+    "wheels": [
+        wheel("kalign-3.6.0-cp312-cp312-macosx_14_0_x86_64.whl"),
+        wheel("kalign-3.6.0-cp312-cp312-manylinux_2_34_x86_64.whl"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("platform", "needs", "floor"),
+    [("macosx-x64", "macOS 14.0", "macOS 13.0"), ("linux-x64", "glibc 2.34", "glibc 2.28")],
+)
+def test_a_wheel_above_the_platforms_floor_is_a_missing_top_level_dependency(
+    platform: str, needs: str, floor: str
+) -> None:
+    selection = choose(lock(MAC_ONLY_14), platform)
+    assert [(e.name, e.reason) for e in selection.missing_top_level] == [
+        (
+            "kalign",
+            f"missing: version 3.6.0's wheels for {platform} need {needs}, above the platform's floor ({floor}); "
+            "pin a version built for the floor, allow the sdist, or skip it here",
+        )
+    ]
+
+
+def test_a_version_without_any_wheel_for_the_platform_says_so() -> None:
+    selection = choose(lock(MAC_ONLY_14), "windows-x64")
+    assert [e.reason for e in selection.missing_top_level] == [
+        "missing: version 3.6.0 has no wheel for windows-x64 and the lock has no sdist; pin a version with one, "
+        "allow the sdist (resolution.allowSourceList), or skip it here"
+    ]
+    assert (
+        choose(
+            lock(MAC_ONLY_14), "windows-x64", {"skip": {"kalign": {"windows-x64": {"reason": "r"}}}}
+        ).missing_top_level
+        == ()
+    )

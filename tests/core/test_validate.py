@@ -52,8 +52,60 @@ def test_unknown_platform_in_platform_specific() -> None:
 
 
 def test_wrong_type() -> None:
-    assert problems({"packages": {"forceSource": {"parasail": {"linux-aarch64": "text"}}}}) == [
-        f"{SOURCE}: $.packages.forceSource.parasail.linux-aarch64: expected object, got string"
+    assert problems({"packages": {"noDeps": {"parasail": True}}}) == [
+        f"{SOURCE}: $.packages.noDeps: expected array, got object"
+    ]
+
+
+def test_seed_forms_are_valid() -> None:
+    """Plain reason strings, list configSettings with repeated keys, a bare git URL."""
+    seed = {
+        "packages": {
+            "dependencies": ["git+https://example.invalid/org/parapred-pytorch.git@e0548be", "numpy==2.2.6"],
+            "noDeps": ["parapred-pytorch"],
+            "skip": {"cudf-cu12": {"macosx-x64": "CUDA packages not supported on macOS", "windows-x64": None}},
+            "forceSource": {"parasail": {"linux-aarch64": "parasail has no binary wheels for Linux ARM64"}},
+            "buildWheel": {
+                "kalign-python": {
+                    "windows-x64": {
+                        "reason": "no wheel",
+                        "configSettings": ["cmake.args=-GNinja", "cmake.define.X=/I{packageRoot}/w", "cmake.args=-DA"],
+                    }
+                }
+            },
+        }
+    }
+    assert problems(seed) == []
+
+
+def test_a_rule_of_the_wrong_type_lists_the_accepted_forms() -> None:
+    assert problems({"packages": {"skip": {"torch": {"macosx-x64": ["no wheel"]}}}}) == [
+        f'{SOURCE}: $.packages.skip.torch.macosx-x64: expected a reason string, {{"reason": "…"}} or null, got array'
+    ]
+
+
+def test_the_innermost_wrong_value_is_named() -> None:
+    """An array where an object was expected, inside a rule: never 'expected object, got object'."""
+    rule = {"reason": "r", "configSettings": {"cmake.args": ["-GNinja"]}, "buildRequires": "cmake"}
+    assert problems({"packages": {"buildWheel": {"kalign": {"windows-x64": rule}}}}) == [
+        f"{SOURCE}: $.packages.buildWheel.kalign.windows-x64.buildRequires: expected array, got string",
+        f"{SOURCE}: $.packages.buildWheel.kalign.windows-x64.configSettings['cmake.args']: expected string, got array",
+    ]
+
+
+def test_config_settings_list_items_are_key_value_strings() -> None:
+    rule = {"reason": "r", "configSettings": ["cmake.args=-GNinja", "-GNinja", 3]}
+    base = "$.packages.buildWheel.kalign.windows-x64.configSettings"
+    assert problems({"packages": {"buildWheel": {"kalign": {"windows-x64": rule}}}}) == [
+        f"{SOURCE}: {base}[1]: '-GNinja' is not a \"key=value\" string",
+        f"{SOURCE}: {base}[2]: expected string, got integer",
+    ]
+
+
+def test_bare_vcs_url_needs_a_repository_name() -> None:
+    assert problems({"packages": {"dependencies": ["git+https://example.invalid/@e0548be"]}}) == [
+        f"{SOURCE}: $.packages.dependencies[0]: cannot read a package name from "
+        "'git+https://example.invalid/@e0548be'; write it as 'name @ git+https://example.invalid/@e0548be'"
     ]
 
 
@@ -89,7 +141,8 @@ def test_invalid_package_name_as_key() -> None:
 def test_requirement_must_parse_as_pep_508() -> None:
     assert problems({"packages": {"dependencies": ["numpy>>2", "six @ git+https://example.invalid/six.git"]}}) == [
         f"{SOURCE}: $.packages.dependencies[0]: 'numpy>>2' is not a PEP 508 requirement "
-        "(Expected semicolon (after name with no version specifier) or end)"
+        "(Expected semicolon (after name with no version specifier) or end); write e.g. 'numpy==2.2.6', "
+        "'name @ git+https://host/org/repo.git@<commit>' or a bare 'git+https://host/org/repo.git@<commit>'"
     ]
 
 
