@@ -32,7 +32,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         repo = Path(temp) / "repo"
         shutil.copytree(
-            REPO, repo, ignore=shutil.ignore_patterns(".git", ".venv", ".doit.db*", "build", "pydist", "dist", "archives")
+            REPO,
+            repo,
+            ignore=shutil.ignore_patterns(".git", ".venv", ".doit.db*", "build", "pydist", "dist", "archives"),
         )
         baseline = median_seconds([sys.executable, "-c", "pass"], repo)
         listing = median_seconds([sys.executable, "-m", "doit", "list", "--all"], repo)

@@ -77,7 +77,9 @@ def baseline(dependencies: list[str], work: Path) -> float:
 def bench_repo(work: Path, dependencies: list[str], variants: list[str]) -> Path:
     repo = work / "repo"
     shutil.copytree(
-        REPO, repo, ignore=shutil.ignore_patterns(".git", ".venv", ".doit.db*", "build", "pydist", "dist", "archives", "python-*")
+        REPO,
+        repo,
+        ignore=shutil.ignore_patterns(".git", ".venv", ".doit.db*", "build", "pydist", "dist", "archives", "python-*"),
     )
     for name in variants:
         (repo / f"python-{name}").mkdir()
