@@ -14,58 +14,98 @@ from tasks.errors import BuildError
 TOP = "python"
 
 
-def member_problem(member: tarfile.TarInfo) -> str | None:
-    """Why a member may not be extracted: absolute path, '..', or a link that escapes."""
-    name = member.name
-    parts = PurePosixPath(name).parts
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return f"absolute path {name!r}"
-    if ".." in parts:
-        return f"path {name!r} climbs out with '..'"
-    if member.issym() or member.islnk():
-        target = PurePosixPath(member.linkname)
-        base = PurePosixPath(name).parent if member.issym() else PurePosixPath()
-        if member.linkname.startswith("/") or ".." in _normalise(base / target).parts:
-            return f"link {name!r} -> {member.linkname!r} escapes the archive"
-    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
-        return f"{name!r} is a device, FIFO or other special file"
-    return None
-
-
-def _normalise(path: PurePosixPath) -> PurePosixPath:
+def resolve_in_archive(path: PurePosixPath, links: dict[str, str], depth: int = 0) -> PurePosixPath | None:
+    """Where *path* lands inside the extracted tree once the archive's own symlinks among its
+    parent components are followed; None when it leaves the tree (or links loop)."""
     parts: list[str] = []
     for part in path.parts:
         if part == "..":
             if not parts:
-                return PurePosixPath("..", *path.parts)
+                return None
             parts.pop()
-        elif part != ".":
-            parts.append(part)
+            continue
+        if part == ".":
+            continue
+        parts.append(part)
+        target = links.get("/".join(parts))
+        if target is not None:
+            if depth > 40 or target.startswith("/"):
+                return None
+            resolved = resolve_in_archive(PurePosixPath(*parts[:-1], target), links, depth + 1)
+            if resolved is None:
+                return None
+            parts = list(resolved.parts)
     return PurePosixPath(*parts)
+
+
+def archive_links(members: list[tarfile.TarInfo]) -> dict[str, str]:
+    """The archive's symlinks keyed by where each lands (its parent's links followed)."""
+    links: dict[str, str] = {}
+    for member in members:
+        if member.issym():
+            path = PurePosixPath(member.name.rstrip("/"))
+            parent = resolve_in_archive(path.parent, links)
+            if parent is not None:
+                links[(parent / path.name).as_posix()] = member.linkname
+    return links
+
+
+def member_problem(member: tarfile.TarInfo, links: dict[str, str]) -> str | None:
+    """Why a member may not be extracted: an absolute path, '..', a special file, or a path or
+    link that leaves the tree once the archive's own links are followed (``d -> .`` then
+    ``d/e -> ../..`` included)."""
+    name = member.name.rstrip("/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"absolute path {name!r}"
+    if ".." in PurePosixPath(name).parts:
+        return f"path {name!r} climbs out with '..'"
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        return f"{name!r} is a device, FIFO or other special file"
+    parent = resolve_in_archive(PurePosixPath(name).parent, links)
+    if parent is None:
+        return f"{name!r} lies outside the archive through a link"
+    if member.issym() or member.islnk():
+        start = parent if member.issym() else PurePosixPath()
+        if member.linkname.startswith("/") or resolve_in_archive(start / member.linkname, links) is None:
+            return f"link {name!r} -> {member.linkname!r} escapes the archive"
+    return None
 
 
 def extract_python(archive: Path, destination: Path, label: str | None = None) -> None:
     """Extract an install_only archive's ``python/`` folder to *destination* (replaced whole).
 
-    Every member is checked first; any unsafe one refuses the whole archive, naming it."""
+    Every member is checked first against the tree as it would be extracted; any unsafe one
+    refuses the whole archive, naming it. tarfile's ``data`` filter runs on top where this
+    Python has it (3.10.12+), and its refusals get the same one-line message."""
     label = label or archive.name
-    with tarfile.open(archive) as tar:
-        members = tar.getmembers()
-        problems = [p for m in members if (p := member_problem(m))]
-        if problems:
-            raise BuildError(f"{label}: refusing to extract: " + "; ".join(problems[:5]))
-        if not any(PurePosixPath(m.name).parts[:1] == (TOP,) for m in members):
-            raise BuildError(
-                f"{archive.name}: no top folder {TOP}/; expected a python-build-standalone install_only archive"
-            )
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(prefix=".extract-", dir=destination.parent))
-        try:
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            links = archive_links(members)
+            problems = [p for m in members if (p := member_problem(m, links))]
+            if problems:
+                raise BuildError(f"{label}: refusing to extract: " + "; ".join(problems[:5]))
+            if not any(PurePosixPath(m.name).parts[:1] == (TOP,) for m in members):
+                raise BuildError(
+                    f"{archive.name}: no top folder {TOP}/; expected a python-build-standalone install_only archive"
+                )
+            extract_members(tar, destination)
+    except tarfile.TarError as exc:
+        raise BuildError(f"{label}: refusing to extract: {exc}") from None
+
+
+def extract_members(tar: tarfile.TarFile, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=".extract-", dir=destination.parent))
+    try:
+        if hasattr(tarfile, "data_filter"):
             tar.extractall(temp, filter="data")
-            shutil.rmtree(destination, ignore_errors=True)
-            os.replace(temp / TOP, destination)
-        finally:
-            shutil.rmtree(temp, ignore_errors=True)
+        else:  # pragma: no cover - Pythons before 3.10.12: the checks above are the guard
+            tar.extractall(temp)
+        shutil.rmtree(destination, ignore_errors=True)
+        os.replace(temp / TOP, destination)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def walk_sorted(root: Path) -> list[Path]:

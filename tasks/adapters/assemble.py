@@ -10,6 +10,7 @@ from tasks import BUILDER_VERSION
 from tasks.adapters import files
 from tasks.adapters.base_python import foreign_paths, is_host, remove_archives
 from tasks.adapters.config_files import read_merged_config, relative
+from tasks.adapters.copy_files import copy_entry, interpreter_files
 from tasks.adapters.wheels import apply_build_wheels
 from tasks.core import platforms
 from tasks.core.envlayout import EnvLayout
@@ -23,20 +24,17 @@ def copy_entries(merged: dict[str, Any], platform: str) -> list[dict[str, str]]:
     return [*packages["copyFiles"], *packages["platformSpecific"].get(platform, {}).get("copyFiles", [])]
 
 
-def copy_one(layout: Layout, variant: Variant, entry: dict[str, str], root: Path, env: EnvLayout) -> None:
+def copy_one(
+    layout: Layout, variant: Variant, entry: dict[str, str], root: Path, env: EnvLayout, protected: set[str]
+) -> None:
+    label = f"{relative(layout, layout.variant_config(variant))}: copyFiles from {entry['from']!r}"
     source = layout.variant_dir(variant) / entry["from"]
     if not source.exists():
-        raise BuildError(
-            f"{relative(layout, layout.variant_config(variant))}: copyFiles from {entry['from']!r}: "
-            f"{relative(layout, source)} does not exist; create it or remove the entry"
-        )
-    target = root / env.copy_target(entry["to"])
-    if source.is_dir():
-        shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
-    else:
-        destination = target / source.name if entry["to"].endswith("/") else target
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, destination)
+        raise BuildError(f"{label}: {relative(layout, source)} does not exist; create it or remove the entry")
+    target = Path(env.copy_target(entry["to"]))
+    if not source.is_dir() and entry["to"].endswith("/"):
+        target = target / source.name
+    copy_entry(layout.variant_dir(variant), entry["from"], target, root, protected, label)
 
 
 def clear_except_wheelhouse(root: Path) -> None:
@@ -117,8 +115,9 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     shutil.copytree(
         layout.base_tree(variant, platform_key), root / env.interpreter_root, symlinks=True, dirs_exist_ok=True
     )
+    protected = interpreter_files(layout.base_tree(variant, platform_key), env.interpreter_root)
     for entry in copy_entries(merged, platform_key):
-        copy_one(layout, variant, entry, root, env)
+        copy_one(layout, variant, entry, root, env, protected)
     missing = [name for name in env.required_files() if not (root / name).exists()]
     if missing:
         raise BuildError(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 CACHE_VARIABLE = "RUNENV_CACHE_DIR"
 STALE_TEMP_SECONDS = 24 * 3600
+READ_ONLY = 0o444  # a verified cache file: nothing writes through a link into it
 
 
 def process_alive(pid_text: str) -> bool:
@@ -61,6 +63,8 @@ class Cache:
         if not path.is_file():
             return None, False
         if sha256_of(path) == sha256:
+            if path.stat().st_mode & 0o777 != READ_ONLY:
+                os.chmod(path, READ_ONLY)  # files cached before cache files were read-only
             return path, False
         path.unlink(missing_ok=True)
         return None, True
@@ -72,7 +76,7 @@ class Cache:
     def commit(self, temp: Path, sha256: str) -> Path:
         target = self.path_for(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(temp, 0o644)
+        os.chmod(temp, READ_ONLY)
         os.replace(temp, target)
         return target
 
@@ -99,13 +103,23 @@ class Cache:
 
 
 def link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link *source* to *target* (copy across filesystems), replacing *target* atomically."""
+    """Hard-link *source* to *target* (copy across filesystems), replacing *target* atomically.
+
+    Linking a file to itself is a no-op (``os.replace`` between two links to one inode does
+    nothing and would leave the temp link behind), and no temp name survives the call."""
     import shutil
 
-    temp = target.with_name(f".{target.name}.tmp")
-    temp.unlink(missing_ok=True)
     try:
-        os.link(source, temp)
-    except OSError:
-        shutil.copyfile(source, temp)
-    os.replace(temp, target)
+        if os.path.samefile(source, target):
+            return
+    except FileNotFoundError:
+        pass
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        try:
+            os.link(source, temp)
+        except OSError:
+            shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ from tasks.adapters import files
 from tasks.adapters.archive import pack
 from tasks.adapters.cache import sha256_of
 from tasks.adapters.config_files import read_merged_config, relative
-from tasks.adapters.locking import read_lock
+from tasks.adapters.locking import read_lock, timeout_of
+from tasks.adapters.wheelhouse import verify_wheelhouse
 from tasks.core import platforms
 from tasks.core.envlayout import archive_name, descriptor
 from tasks.core.layout import Layout, Variant
@@ -42,10 +43,12 @@ def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
 
 
 def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Verify the wheelhouse against runenv.json, then pack the environment reproducibly."""
     platform = platforms.load(layout.platforms)[platform_key]
     output = layout.archive(variant, archive_name(package_json(layout, variant)["version"], platform))
     checksum = output.with_name(output.name + ".sha256")
     checksum.unlink(missing_ok=True)
+    verify_wheelhouse(layout, variant, platform_key, timeout_of(read_merged_config(layout, variant)))
     pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")

@@ -126,6 +126,10 @@ class Layout:
     def base_record(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "base.json"
 
+    def wheelhouse_record(self, variant: Variant, platform: str) -> Path:
+        """The wheelhouse's file stats when pack last verified every hash."""
+        return self.cell_dir(variant, platform) / "wheelhouse-verified.json"
+
     def check_report(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "check.json"
 

@@ -29,7 +29,11 @@ def copy_sources_digest(variant: Variant) -> str:
     digest = hashlib.sha256()
     root = LAYOUT.variant_dir(variant)
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.relative_to(root).parts[0] not in ("build", "pydist", "dist", "archives"):
+        if path.relative_to(root).parts[0] in ("build", "pydist", "dist", "archives"):
+            continue
+        if path.is_symlink():  # never read through a link (it may point anywhere)
+            digest.update(f"{path.relative_to(root)}->{os.readlink(path)}:".encode())
+        elif path.is_file():
             digest.update(f"{path.relative_to(root)}:{path.stat().st_mode:o}:".encode() + path.read_bytes())
     return digest.hexdigest()
 
@@ -110,13 +114,22 @@ def task_check() -> Iterator[dict[str, Any]]:
         }
 
 
+def wheelhouse_unchanged(variant: Variant, platform: str) -> bool:
+    """Up to date only while every wheelhouse file has the stat it had when pack last hashed it."""
+    from tasks.adapters.wheelhouse import unchanged_since_verified
+
+    return unchanged_since_verified(LAYOUT.wheelhouse(variant, platform), LAYOUT.wheelhouse_record(variant, platform))
+
+
 def task_pack() -> Iterator[dict[str, Any]]:
-    """A byte-reproducible dist/<version>-<os>-<arch>.tgz and its .sha256 per cell."""
+    """A byte-reproducible archives/<version>-<os>-<arch>.tgz and its .sha256 per cell, from a
+    wheelhouse verified against runenv.json."""
     for variant, platform in cells():
         archive = archive_target(variant, platform)
         yield {
             "name": variant.cell(platform),
             "actions": [action(f"{ADAPTERS}.packing:pack_cell", LAYOUT, variant, platform)],
+            "uptodate": [(wheelhouse_unchanged, (variant, platform), {})],
             "file_dep": [LAYOUT.env_manifest(variant, platform), LAYOUT.check_report(variant, platform)],
             "targets": [archive, archive.with_name(archive.name + ".sha256")] if archive else [],
             "clean": True,

@@ -36,7 +36,42 @@ def member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.
     ],
 )
 def test_member_safety(info: tarfile.TarInfo, problem: str | None) -> None:
-    assert member_problem(info) == problem
+    assert member_problem(info, {}) == problem
+
+
+def test_a_symlinked_parent_is_followed_as_extracted(tmp_path: Path) -> None:
+    """``python/d -> .`` then ``python/d/e -> ../..``: lexically inside, really outside (finding 4)."""
+    archive = tmp_path / "parent-link.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.addfile(member("python/bin/python3"), io.BytesIO(b""))
+        tar.addfile(member("python/d", tarfile.SYMTYPE, "."))
+        tar.addfile(member("python/d/e", tarfile.SYMTYPE, "../.."))
+        tar.addfile(member("python/d/e/escaped"), io.BytesIO(b"outside"))
+    with pytest.raises(BuildError) as caught:
+        extract_python(archive, tmp_path / "out")
+    assert str(caught.value) == (
+        "parent-link.tar.gz: refusing to extract: link 'python/d/e' -> '../..' escapes the archive; "
+        "'python/d/e/escaped' lies outside the archive through a link"
+    )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "escaped").exists()
+
+
+def test_a_link_loop_is_refused(tmp_path: Path) -> None:
+    archive = tmp_path / "loop.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.addfile(member("python/a", tarfile.SYMTYPE, "b"))
+        tar.addfile(member("python/b", tarfile.SYMTYPE, "a"))
+        tar.addfile(member("python/a/x"), io.BytesIO(b""))
+    with pytest.raises(BuildError, match="'python/a/x' lies outside the archive through a link"):
+        extract_python(archive, tmp_path / "out")
+
+
+def test_a_corrupt_archive_is_one_line(tmp_path: Path) -> None:
+    archive = tmp_path / "cut.tar.gz"
+    archive.write_bytes(b"\x1f\x8b\x08\x00not really gzip")
+    with pytest.raises(BuildError) as caught:
+        extract_python(archive, tmp_path / "out")
+    assert str(caught.value).startswith("cut.tar.gz: refusing to extract: ")
 
 
 def test_escaping_link_refuses_the_whole_archive(tmp_path: Path) -> None:
