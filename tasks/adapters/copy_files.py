@@ -31,7 +31,10 @@ def source_files(source: Path, variant_dir: Path, label: str, depth: int = 0) ->
     for entry in sorted(source.iterdir()):
         real = entry.resolve()
         if not inside(real, variant_dir):
-            raise BuildError(f"{label}: {entry} links to {real}, outside {variant_dir}; copy the file itself instead")
+            raise BuildError(
+                f"{label}: {entry.relative_to(variant_dir)} links to {real}, outside {variant_dir}; "
+                "copy the file itself instead"
+            )
         if real.is_dir():
             for file, relative in source_files(real, variant_dir, label, depth + 1):
                 yield file, Path(entry.name) / relative
