@@ -1,5 +1,9 @@
 """runenv's doit entry point: configuration and the task creators, nothing else."""
 
+from pathlib import Path
+
+from tasks.adapters.interrupts import report_interrupts_in_one_line
+from tasks.adapters.tree_lock import hold_tree_lock
 from tasks.creators.build import task_build
 from tasks.creators.catalogue import task_catalogue, task_matrix, task_new_variant, task_publish
 from tasks.creators.config import task_config
@@ -7,6 +11,9 @@ from tasks.creators.environment import task_assemble, task_base, task_check, tas
 from tasks.creators.fetch import task_clear_cache, task_fetch
 from tasks.creators.lock import task_lock, task_upgrade
 from tasks.creators.select import task_select
+
+hold_tree_lock(Path(__file__).resolve().parent)
+report_interrupts_in_one_line()
 
 DOIT_CONFIG = {
     "backend": "sqlite3",

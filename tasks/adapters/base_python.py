@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform as host
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,21 +12,37 @@ from typing import Any
 from tasks.adapters import files
 from tasks.adapters.archive import extract_python
 from tasks.adapters.cache import Cache, sha256_of
+from tasks.adapters.commands import run_command
 from tasks.adapters.downloader import Download, fetch_all
 from tasks.core import platforms
 from tasks.core.layout import Layout, Variant
 from tasks.core.platforms import Platform, host_platform_key
 from tasks.core.pythons import MIRROR_VARIABLE, PYTHONS_VARIABLE, BaseSource, base_source, merge_pins
-from tasks.errors import BuildError, FetchError
+from tasks.core.validate import schema_problems
+from tasks.errors import BuildError, ConfigError, FetchError
 
 ORIGIN = "$ORIGIN"
 TRAMPOLINE = "#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{name}' \"$0\" \"$@\"\n' '''\n"
 
 
 def load_pins(layout: Layout) -> dict[str, dict[str, Any]]:
-    extra_path = os.environ.get(PYTHONS_VARIABLE)
-    extra = files.read_json(Path(extra_path)) if extra_path else None
-    return merge_pins(files.read_json(layout.pythons), extra)
+    """configs/pythons.json with the $RUNENV_PYTHONS file merged over it, both schema-checked."""
+    schema = files.read_json(layout.pythons_schema)
+    pinned = files.read_json(layout.pythons)
+    problems = schema_problems(pinned, "configs/pythons.json", schema)
+    extra = None
+    if extra_path := os.environ.get(PYTHONS_VARIABLE):
+        path = Path(extra_path)
+        if not path.is_file():
+            raise ConfigError(
+                [f"${PYTHONS_VARIABLE}: {path} does not exist; point it at a JSON file shaped like "
+                 "configs/pythons.json, or unset it"]
+            )  # fmt: skip
+        extra = files.read_json(path)
+        problems += schema_problems(extra, f"${PYTHONS_VARIABLE} ({path})", schema)
+    if problems:
+        raise ConfigError(problems)
+    return merge_pins(pinned, extra)
 
 
 def is_host(platform: Platform) -> bool:
@@ -63,15 +78,9 @@ def local_archive(source: BaseSource) -> Path:
 
 def interpreter_version(tree: Path, platform: Platform) -> str:
     python = tree / ("python.exe" if platform.is_windows else "bin/python3")
-    done = subprocess.run(
-        [str(python), "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0:
-        raise BuildError(f"{python} does not run: {done.stderr.strip()}")
-    return done.stdout.strip()
+    script = "import platform; print(platform.python_version())"
+    done = run_command([python, "-c", script], f"running the base CPython {python}", 60)
+    return str(done.stdout).strip()
 
 
 def patchelf() -> str:
@@ -95,7 +104,7 @@ def elf_files(tree: Path) -> list[Path]:
 
 
 def runpath(path: Path) -> list[str]:
-    done = subprocess.run([patchelf(), "--print-rpath", str(path)], capture_output=True, text=True)
+    done = run_command([patchelf(), "--print-rpath", path], f"reading the RUNPATH of {path}", 60, check=False)
     return [entry for entry in done.stdout.strip().split(":") if entry] if done.returncode == 0 else []
 
 
@@ -111,7 +120,7 @@ def relocate_elf(tree: Path) -> list[str]:
         new = [e for e in entries if e.startswith(ORIGIN)]
         if any(e.rstrip("/").endswith("/lib") for e in entries if not e.startswith(ORIGIN)):
             new.append(f"{ORIGIN}/{to_lib}" if to_lib != "." else ORIGIN)
-        subprocess.run([patchelf(), "--set-rpath", ":".join(dict.fromkeys(new)), str(path)], check=True)
+        run_command([patchelf(), "--set-rpath", ":".join(dict.fromkeys(new)), path], f"relocating {path}", 60)
         changed.append(str(path.relative_to(tree)))
     return changed
 

@@ -80,6 +80,11 @@ class Cache:
         os.replace(temp, target)
         return target
 
+    def remove_own_temps(self) -> None:
+        """This process's partial downloads (on an interrupt)."""
+        for temp in self.temp_dir.glob(f"part-{os.getpid()}-*"):
+            temp.unlink(missing_ok=True)
+
     def remove_stale_temps(self) -> None:
         """Temp files a killed run left behind: its process is gone, or the file is a day old."""
         cutoff = time.time() - STALE_TEMP_SECONDS

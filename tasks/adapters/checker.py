@@ -15,6 +15,7 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.adapters.base_python import is_host
+from tasks.adapters.commands import run_command
 from tasks.adapters.config_files import read_merged_config, relative
 from tasks.core import platforms
 from tasks.core.envlayout import EnvLayout
@@ -76,7 +77,7 @@ def venv_interpreter(venv: Path) -> Path:
 
 
 def install_wheelhouse(python: Path, venv: Path, packages: Path, no_deps: bool, timeout: float) -> Path:
-    subprocess.run([str(python), "-m", "venv", str(venv)], check=True, timeout=timeout, capture_output=True)
+    run_command([python, "-m", "venv", venv], f"creating a venv of {python}", timeout)
     venv_python = venv_interpreter(venv)
     command = [
         str(venv_python),
@@ -91,7 +92,7 @@ def install_wheelhouse(python: Path, venv: Path, packages: Path, no_deps: bool, 
         str(packages / "requirements.txt"),
         *(["--no-deps"] if no_deps else []),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    done = run_command(command, f"offline install of {packages}", timeout, check=False)
     if done.returncode != 0:
         raise BuildError(
             f"offline install of {packages} failed (the wheelhouse is incomplete?):\n"

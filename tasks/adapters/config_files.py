@@ -95,6 +95,16 @@ def write_merged_config(layout: Layout, variant: Variant) -> None:
     print(f"{relative(layout, target)}: merged from configs/shared-config.json {origin}")
 
 
+def configured_registries(layout: Layout) -> list[str]:
+    """Every registries.additional URL of the shared config and of every variant's config.json."""
+    found: list[str] = []
+    for path in [layout.shared_config, *sorted(layout.root.glob("python-*/config.json"))]:
+        document = files.read_json_if_exists(path)
+        registries = document.get("registries", {}) if isinstance(document, dict) else {}
+        found += [url for url in registries.get("additional", []) if isinstance(url, str)]
+    return list(dict.fromkeys(found))
+
+
 def read_merged_config(layout: Layout, variant: Variant) -> dict[str, Any]:
     data: dict[str, Any] = files.read_json(layout.merged_config(variant))
     return data

@@ -8,9 +8,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -207,8 +207,42 @@ def fetch_all(
         return item.sha256, path
 
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return dict(pool.map(one, items)), stats
+        return dict(map_in_daemon_threads(one, items, workers)), stats
+    except KeyboardInterrupt:
+        cache.remove_own_temps()  # the workers die with the process; their partial files go now
+        raise
     finally:
         progress.close()
         session.close()
+
+
+def map_in_daemon_threads(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
+    """``[function(item) …]`` on *workers* daemon threads, the first error re-raised.
+
+    Unlike ThreadPoolExecutor's workers, daemon threads do not hold up the process's exit: a
+    Ctrl-C during a stalled download ends the run at once."""
+    results: list[Any] = [None] * len(items)
+    errors: list[BaseException] = []
+    pending = iter(range(len(items)))
+    guard = threading.Lock()
+
+    def work() -> None:
+        while not errors:
+            with guard:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                results[index] = function(items[index])
+            except BaseException as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(workers, len(items))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.2)  # short waits, so the main thread still receives Ctrl-C
+    if errors:
+        raise errors[0]
+    return results

@@ -43,5 +43,5 @@ def read_json(path: Path) -> Any:
 def read_json_if_exists(path: Path) -> Any | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (FileNotFoundError, json.JSONDecodeError, RecursionError):
         return None

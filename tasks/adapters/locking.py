@@ -9,7 +9,7 @@ from typing import Any
 
 from tasks import BUILDER_VERSION
 from tasks.adapters import files
-from tasks.adapters.config_files import read_merged_config, relative
+from tasks.adapters.config_files import configured_registries, read_merged_config, relative
 from tasks.adapters.logs import CellLog
 from tasks.adapters.resolver import Resolver, UvResolver
 from tasks.core import cell_outputs, lockfile, platforms
@@ -27,10 +27,15 @@ def timeout_of(merged: Mapping[str, Any]) -> float:
     return float(merged["build"].get("timeout", DEFAULT_TIMEOUT))
 
 
+def mirrors(layout: Layout) -> dict[str, str | None]:
+    """$RUNENV_INDEX_MIRRORS, checked against the registries every config of the checkout lists."""
+    return parse_mirrors(os.environ.get(MIRRORS_VARIABLE), configured_registries(layout))
+
+
 def resolver_spec(layout: Layout, variant: Variant) -> ResolverInput:
     merged = read_merged_config(layout, variant)
     targets = platforms.load(layout.platforms)
-    return resolver_input(merged, targets, parse_mirrors(os.environ.get(MIRRORS_VARIABLE)))
+    return resolver_input(merged, targets, mirrors(layout))
 
 
 def lock_is_current(layout: Layout, variant: Variant) -> bool:
@@ -57,7 +62,7 @@ def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
     """Resolve the variant for all five platforms and write python-<variant>/pylock.toml."""
     merged = read_merged_config(layout, variant)
     targets = platforms.load(layout.platforms)
-    spec = resolver_input(merged, targets, parse_mirrors(os.environ.get(MIRRORS_VARIABLE)))
+    spec = resolver_input(merged, targets, mirrors(layout))
     resolver = make_resolver(spec.resolver, targets, timeout_of(merged))
     resolution = resolver.resolve(spec, layout.lock(variant), upgrade)
     supported = [tag for platform in targets.values() for tag in platform.tags(spec.python_version)]

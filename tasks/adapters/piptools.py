@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.adapters.cache import default_cache_dir
+from tasks.adapters.commands import run_command
 from tasks.adapters.resolver import Resolution, check_reachable, parse_graph
 from tasks.core.platforms import Platform, host_platform_key
 from tasks.core.resolver_input import ResolverInput, environment_marker
@@ -58,9 +59,10 @@ def pip_compile_command(minor: str, timeout: float) -> list[str]:
         return [python, "-m", "piptools", "compile"]
     venv = default_cache_dir() / "pip-tools" / minor
     if not (venv / "bin" / "pip-compile").exists():
-        subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=timeout)
-        subprocess.run(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "pip-tools"], check=True, timeout=timeout
+        step = f"setting up pip-tools for Python {minor}"
+        run_command([python, "-m", "venv", venv], step, timeout, error=LockError)
+        run_command(
+            [venv / "bin" / "python", "-m", "pip", "install", "-q", "pip-tools"], step, timeout, error=LockError
         )
     return [str(venv / "bin" / "python"), "-m", "piptools", "compile"]
 

@@ -1,28 +1,168 @@
-"""The publish stage: archives, then descriptors, then the catalogue, its index last.
+"""The publish stage and the registries it writes to (a local directory or S3).
 
-Archives and descriptors are immutable: an object already there with the same SHA-256 is
-skipped, a different one is refused (before anything is uploaded) unless ``--force``. The
-catalogue files are the registry's pointer and are replaced on every publish, after
-everything they reference is in place, so a reader never sees an entry whose archive is
-missing.
+Archives, then descriptors, then the catalogue, its index last. Archives and descriptors are
+immutable: an object already there with the same SHA-256 is skipped, a different one is
+refused (before anything is uploaded) unless ``--force``. The catalogue files are the
+registry's pointer and are replaced on every publish, after everything they reference is in
+place, so a reader never sees an entry whose archive is missing.
+
+Each object carries its SHA-256 (S3: ``x-amz-meta-sha256``), so re-publishing compares
+digests without downloading. Credentials and signed URLs are never printed: a registry
+describes itself by bucket, prefix and endpoint host only.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
 
 from tasks.adapters import files
 from tasks.adapters.cache import sha256_of
 from tasks.adapters.cataloguing import catalogue_meta
-from tasks.adapters.publishers import REGISTRY_VARIABLE, Registry, open_registry
 from tasks.core.catalogue import descriptor_key
 from tasks.core.layout import Layout, Variant
 from tasks.errors import PublishError
 
 MB = 1024 * 1024
+REGISTRY_VARIABLE = "RUNENV_REGISTRY"
+MULTIPART_BYTES = 8 * 1024 * 1024
+
+
+class Registry(Protocol):
+    def describe(self) -> str: ...
+
+    def sha256_of(self, key: str) -> str | None: ...
+
+    def put(self, key: str, path: Path, sha256: str) -> None: ...
+
+
+class DirectoryRegistry:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def describe(self) -> str:
+        return f"file://{self.root}"
+
+    def sha256_of(self, key: str) -> str | None:
+        path = self.root / key
+        return sha256_of(path) if path.is_file() else None
+
+    def put(self, key: str, path: Path, sha256: str) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in target.parent.glob(f".{target.name}.*"):
+            leftover.unlink(missing_ok=True)  # from a publish killed while writing this key
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        try:
+            shutil.copyfile(path, temp)
+            os.replace(temp, target)
+        finally:
+            Path(temp).unlink(missing_ok=True)
+
+
+class S3Registry:
+    """boto3 with the standard credential chain; ``AWS_ENDPOINT_URL`` selects an S3-compatible store.
+
+    5xx answers, throttling and dropped connections are retried by botocore's own retry
+    handler (standard mode, ``RUNENV_PUBLISH_ATTEMPTS`` attempts); credential and permission
+    errors are not retried. Every failure becomes one PublishError naming the key."""
+
+    def __init__(
+        self, bucket: str, prefix: str, attempts: int = int(os.environ.get("RUNENV_PUBLISH_ATTEMPTS", "8"))
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        config = Config(retries={"max_attempts": attempts, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+        self.client: Any = boto3.client("s3", config=config)
+
+    def key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def describe(self) -> str:
+        endpoint = urlparse(str(self.client.meta.endpoint_url))
+        return f"s3://{self.bucket}/{self.prefix} at {endpoint.hostname}:{endpoint.port or 443}"
+
+    def call(self, what: str, operation: Any) -> Any:
+        """One S3 operation, its errors as one line (botocore has already retried what it should)."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+        try:
+            return operation()
+        except NoCredentialsError:
+            raise PublishError(
+                f"{what}: no AWS credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE"
+            ) from None
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise PublishError(
+                f"{what}: {error.get('Code')} {error.get('Message', '')}".rstrip() + f" ({self.describe()})"
+            ) from None
+        except (BotoCoreError, Boto3Error) as exc:
+            raise PublishError(f"{what}: {type(exc).__name__}: {exc} ({self.describe()})") from None
+
+    def sha256_of(self, key: str) -> str | None:
+        from botocore.exceptions import ClientError
+
+        def head() -> str | None:
+            try:
+                found = self.client.head_object(Bucket=self.bucket, Key=self.key(key))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+            digest = str(found.get("Metadata", {}).get("sha256", "unknown"))
+            return digest if self.readable_to_the_end(key, int(found.get("ContentLength", 0))) else None
+
+        found: str | None = self.call(f"checking {key}", head)
+        return found
+
+    def readable_to_the_end(self, key: str, size: int) -> bool:
+        """A store that crashed mid-write can keep an object's metadata but lose its data:
+        read its last byte before trusting the recorded digest (otherwise upload it again)."""
+        from botocore.exceptions import ClientError
+
+        if size == 0:
+            return True
+        try:
+            self.client.get_object(Bucket=self.bucket, Key=self.key(key), Range=f"bytes={size - 1}-")["Body"].read()
+        except ClientError:
+            return False
+        return True
+
+    def put(self, key: str, path: Path, sha256: str) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        transfer = TransferConfig(multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES)
+        self.call(
+            f"uploading {key}",
+            lambda: self.client.upload_file(
+                str(path), self.bucket, self.key(key), ExtraArgs={"Metadata": {"sha256": sha256}}, Config=transfer
+            ),
+        )
+
+
+def open_registry(target: str, root: Path) -> Registry:
+    """A registry from ``s3://bucket/prefix``, ``file:///path`` or a directory relative to *root*."""
+    if target.startswith("s3://"):
+        parsed = urlparse(target)
+        if not parsed.netloc:
+            raise PublishError(f"registry {target!r}: write s3://<bucket>/<prefix>")
+        return S3Registry(parsed.netloc, parsed.path)
+    if target.startswith("file://"):
+        return DirectoryRegistry(Path(urlparse(target).path))
+    if "://" in target:
+        raise PublishError(f"registry {target!r}: use s3://bucket/prefix, file:///path or a directory")
+    return DirectoryRegistry((root / target).resolve())
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import gzip
 import io
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
 from tasks.adapters.cache import Cache, sha256_of
+from tasks.adapters.commands import run_command
 from tasks.errors import FetchError
 
 
@@ -30,16 +30,9 @@ def split_vcs_url(url: str) -> tuple[str, str, str]:
 
 
 def git(args: list[str], step: str, timeout: float) -> bytes:
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, timeout=timeout)
-    except FileNotFoundError:
-        raise FetchError(f"{step}: git is not installed; install it (apt-get install git)") from None
-    except subprocess.TimeoutExpired:
-        raise FetchError(f"{step}: git {args[0]} exceeded build.timeout ({timeout:g} s)") from None
-    if done.returncode != 0:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-5:]
-        raise FetchError(f"{step}: git {args[0]} failed:\n" + "\n".join(f"  {line}" for line in tail))
-    return done.stdout
+    done = run_command(["git", *args], step, timeout, text=False, error=FetchError)
+    data: bytes = done.stdout
+    return data
 
 
 def gzip_deterministic(data: bytes) -> bytes:
@@ -70,10 +63,13 @@ def source_archive(name: str, version: str, filename: str, url: str, cache: Cach
         prefix = filename.removesuffix(".tar.gz") + "/"
         tar = git(["-C", str(clone), "archive", "--format=tar", f"--prefix={prefix}", commit], step, timeout)
     fd, temp_path = cache.new_temp()
-    with os.fdopen(fd, "wb") as stream:
-        stream.write(gzip_deterministic(tar))
-    digest = sha256_of(temp_path)
-    cached = cache.commit(temp_path, digest)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(gzip_deterministic(tar))
+        digest = sha256_of(temp_path)
+        cached = cache.commit(temp_path, digest)
+    finally:
+        temp_path.unlink(missing_ok=True)
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps({"sha256": digest, "url": url}))
     return cached, digest

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,29 +17,26 @@ from typing import Any
 from tasks.adapters import files
 from tasks.adapters.cache import Cache, link_or_copy, sha256_of
 from tasks.adapters.checker import venv_interpreter
+from tasks.adapters.commands import run_command
 from tasks.errors import BuildError
 
 
-def build_one(python: Path, sdist: Path, rule: dict[str, Any], timeout: float) -> Path:
-    """Build *sdist* into a wheel in a temp dir; returns the wheel's path (caller copies it)."""
-    temp = Path(tempfile.mkdtemp(prefix="runenv-wheel-"))
+def build_one(python: Path, sdist: Path, rule: dict[str, Any], timeout: float, temp: Path) -> Path:
+    """Build *sdist* into a wheel under *temp*; returns the wheel's path (caller copies it)."""
+    step = f"buildWheel {sdist.name}"
     venv = temp / "venv"
-    subprocess.run([str(python), "-m", "venv", str(venv)], check=True, capture_output=True, timeout=timeout)
+    run_command([python, "-m", "venv", venv], step, timeout)
     pip = [str(venv_interpreter(venv)), "-m", "pip", "--isolated"]
     requires = list(rule.get("buildRequires", []))
-    steps = [[*pip, "install", "-q", *requires]] if requires else []
+    if requires:
+        run_command([*pip, "install", "-q", *requires], step, timeout)
     settings = [f"--config-settings={key}={value}" for key, value in rule.get("configSettings", [])]
-    steps.append(
-        [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", *settings, "-w", str(temp / "out"), str(sdist)]
-    )
-    for step in steps:
-        try:
-            done = subprocess.run(step, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise BuildError(f"buildWheel {sdist.name}: exceeded build.timeout ({timeout:g} s)") from None
-        if done.returncode != 0:
-            raise BuildError(f"buildWheel {sdist.name}: {' '.join(step[3:5])} failed:\n{done.stderr[-2000:]}")
-    return next((temp / "out").glob("*.whl"))
+    out = temp / "out"
+    run_command([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", *settings, "-w", out, sdist], step, timeout)
+    wheels = sorted(out.glob("*.whl"))
+    if len(wheels) != 1:
+        raise BuildError(f"{step}: pip wheel made {len(wheels)} wheels, expected one")
+    return wheels[0]
 
 
 def repin(requirements: str, name: str, digest: str) -> str:
@@ -55,11 +51,13 @@ def wheel_for(
     """The cached wheel built earlier from this sdist, or a new build stored in the cache."""
     if known and (cached := cache.verified(known["sha256"])[0]) is not None:
         return cached, known
-    wheel = build_one(python, sdist, rule, timeout)
-    built = {"file": wheel.name, "sha256": sha256_of(wheel)}
-    cached = cache.commit(wheel, built["sha256"])
-    shutil.rmtree(wheel.parent.parent, ignore_errors=True)
-    return cached, built
+    temp = Path(tempfile.mkdtemp(prefix="runenv-wheel-"))
+    try:
+        wheel = build_one(python, sdist, rule, timeout, temp)
+        built = {"file": wheel.name, "sha256": sha256_of(wheel)}
+        return cache.commit(wheel, built["sha256"]), built
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def apply_build_wheels(

@@ -16,6 +16,8 @@ def loads(text: str, source: str) -> Any:
         raise ConfigError(
             [f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}; fix the syntax there"]
         ) from None
+    except RecursionError:
+        raise ConfigError([f"{source}: nested too deeply to be a runenv file; check what wrote it"]) from None
 
 
 def dumps(data: Any) -> str:

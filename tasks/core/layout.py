@@ -54,6 +54,10 @@ class Layout:
         return self.configs / "schema" / "config.schema.json"
 
     @property
+    def pythons_schema(self) -> Path:
+        return self.configs / "schema" / "pythons.schema.json"
+
+    @property
     def platforms(self) -> Path:
         return self.configs / "platforms.json"
 

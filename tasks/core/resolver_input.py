@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from tasks.core.requirements import apply_overrides
 from tasks.errors import ConfigError
 
 MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
+URL = re.compile(r"^(https?|file)://\S+$")
 
 
 @dataclass(frozen=True)
@@ -113,20 +115,39 @@ def requirement_lines(packages: Mapping[str, Any], platforms: Mapping[str, Platf
     return lines
 
 
-def parse_mirrors(text: str | None) -> dict[str, str | None]:
+def parse_mirrors(text: str | None, known: Sequence[str] = ()) -> dict[str, str | None]:
     """``RUNENV_INDEX_MIRRORS``: a JSON object from a configured registry URL to a mirror
-    URL, or to null to leave that registry out."""
+    URL, or to null to leave that registry out. A key that is no configured registry (of
+    *known*, when given) is an error, never silently ignored."""
     if not text:
         return {}
     try:
         mirrors = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError([f"${MIRRORS_VARIABLE}: invalid JSON at column {exc.colno}: {exc.msg}"]) from None
-    if not isinstance(mirrors, dict) or not all(isinstance(v, str | None) for v in mirrors.values()):
+    if not isinstance(mirrors, dict):
         raise ConfigError(
             [f"${MIRRORS_VARIABLE}: expected a JSON object mapping a registry URL to a mirror URL or null"]
         )
+    configured = {url.rstrip("/") for url in known}
+    problems = [
+        f"${MIRRORS_VARIABLE}: [{key!r}]: {problem}"
+        for key, value in mirrors.items()
+        if (problem := mirror_problem(key, value, configured))
+    ]
+    if problems:
+        raise ConfigError(problems)
     return mirrors
+
+
+def mirror_problem(key: str, value: Any, configured: set[str]) -> str | None:
+    if not URL.match(key):
+        return "a key must be a registry URL (http://, https:// or file://)"
+    if not (value is None or (isinstance(value, str) and URL.match(value))):
+        return f"expected a mirror URL or null, got {value!r}"
+    if configured and key.rstrip("/") not in configured:
+        return f"no config lists this registry; registries.additional has {', '.join(sorted(configured))}"
+    return None
 
 
 def plan_indexes(configured: Sequence[str], mirrors: Mapping[str, str | None]) -> IndexPlan:

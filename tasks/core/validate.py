@@ -63,6 +63,8 @@ def describe(error: ValidationError) -> Iterator[tuple[str, str]]:
         if "enum" in error.absolute_schema_path:
             wanted = ", ".join(PLATFORM_KEYS)
             yield child(path, key), f"unknown platform {key!r}; use one of {wanted}"
+        elif "x-accepts" in error.schema:
+            yield child(path, key), f"{key!r} is not {error.schema['x-accepts']}"
         else:
             yield child(path, key), f"{key!r} is not a valid package name (PEP 508)"
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -96,7 +98,11 @@ def describe_any_of(error: ValidationError, path: str) -> Iterator[tuple[str, st
     wrong_type = [e for e in error.context or [] if e.validator == "type" and list(e.absolute_path) == here]
     inside = [e for e in error.context or [] if e not in wrong_type]
     if inside:
+        # Several forms of the right type: report the one the value comes closest to.
+        by_form: dict[Any, list[ValidationError]] = {}
         for branch in inside:
+            by_form.setdefault(branch.relative_schema_path[0], []).append(branch)
+        for branch in min(by_form.values(), key=len):
             yield from describe(branch)
         return
     accepts = error.schema.get("x-accepts")

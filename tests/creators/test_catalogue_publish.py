@@ -382,3 +382,87 @@ def test_npm_packages_match_the_seed_format(repo_env: tuple[Path, dict[str, str]
     package = json.loads((repo / "catalogue/package.json").read_text())
     assert shape_problems(expected["package.json"], package, "package.json") == []
     assert sorted(package["block-software"]["entrypoints"]) == variants, "bare variant names, nothing else"
+
+
+class FaultyS3Proxy:
+    """Forwards S3 requests to SeaweedFS on loopback, answering the first *failures* uploads
+    (PUT requests) with HTTP 500 instead, as a store under load does."""
+
+    def __init__(self, upstream: str, failures: int) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlparse
+
+        target = urlparse(upstream)
+        state = {"left": failures, "failed": 0}
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with lock:
+                    fail = self.command == "PUT" and state["left"] != 0
+                    if fail:
+                        state["left"] -= 1
+                        state["failed"] += 1
+                if fail:
+                    error = b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
+                    self.send_response(500)
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    self.wfile.write(error)
+                    return
+                connection = http.client.HTTPConnection(str(target.hostname), target.port, timeout=60)
+                connection.request(self.command, self.path, body=body, headers=dict(self.headers))
+                answer = connection.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                connection.close()
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = forward
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.state = state
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+
+
+def test_s3_5xx_during_upload_is_retried_then_one_clear_line(
+    repo_env: tuple[Path, dict[str, str]], s3_server: SeaweedS3
+) -> None:
+    repo, env = repo_env
+    assert run(repo, env, "catalogue").returncode == 0
+    flaky = FaultyS3Proxy(s3_server.endpoint, failures=3)
+    env.update({**s3_server.env(), "RUNENV_REGISTRY": "s3://envs/runenv", "AWS_ENDPOINT_URL": flaky.url})
+    retried = run(repo, env, "publish")
+    flaky.stop()
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert flaky.state["failed"] == 3, "botocore retried the uploads the store refused"
+    index = json.loads((repo / "catalogue/dist/index.json").read_text())
+    stored = registry_objects("s3", repo, s3_server)
+    assert all(stored[cell["archive"]] == cell["sha256"] for cell in index["cells"])
+    broken = FaultyS3Proxy(s3_server.endpoint, failures=-1)
+    env.update({"AWS_ENDPOINT_URL": broken.url, "RUNENV_PUBLISH_ATTEMPTS": "2"})
+    (repo / "catalogue/dist/SHA256SUMS").write_text("changed\n")  # a catalogue file to upload again
+    failed = run(repo, env, "publish")
+    broken.stop()
+    assert failed.returncode != 0
+    assert "uploading catalogue/dist/SHA256SUMS: " in failed.stdout and "InternalError" in failed.stdout
+    assert "Traceback" not in failed.stdout + failed.stderr
+    assert SeaweedS3.SECRET not in failed.stdout + failed.stderr
