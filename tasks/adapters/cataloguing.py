@@ -8,7 +8,7 @@ from typing import Any
 from tasks.adapters import files
 from tasks.adapters.cache import sha256_of
 from tasks.core import platforms
-from tasks.core.catalogue import Cell, catalogue_package, descriptor_key, index, sha256sums
+from tasks.core.catalogue import VERIFIED, Cell, catalogue_package, descriptor_key, index, sha256sums
 from tasks.core.envlayout import archive_name
 from tasks.core.layout import Layout, Variant
 from tasks.errors import BuildError
@@ -49,9 +49,18 @@ def gather(layout: Layout, variants: list[Variant]) -> list[Cell]:
     return cells
 
 
+def refuse_unchecked(cells: list[Cell]) -> None:
+    """A cell whose check failed (or never ran) is never catalogued, and so never published."""
+    bad = [f"  - {c.variant}-{c.platform}: check {c.check.get('status', 'missing')}" for c in cells
+           if c.check.get("status") not in VERIFIED]  # fmt: skip
+    if bad:
+        raise BuildError("refusing to catalogue cells that did not pass their check:\n" + "\n".join(bad))
+
+
 def write_catalogue(layout: Layout, variants: list[Variant]) -> None:
     """catalogue/package.json, dist/tengo/software/<variant>.sw.json, dist/index.json, dist/SHA256SUMS."""
     cells = gather(layout, variants)
+    refuse_unchecked(cells)
     packages = {v.name: package_of(layout, v) for v in variants}
     dist = layout.catalogue_dist
     shutil.rmtree(dist, ignore_errors=True)

@@ -16,8 +16,8 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.adapters.cache import Cache, link_or_copy, sha256_of
-from tasks.adapters.checker import venv_interpreter
 from tasks.adapters.commands import run_command
+from tasks.adapters.import_check import venv_interpreter
 from tasks.errors import BuildError
 
 

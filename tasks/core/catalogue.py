@@ -48,10 +48,17 @@ def catalogue_package(meta: Mapping[str, Any], packages: Mapping[str, Mapping[st
     }
 
 
+VERIFIED = ("passed", "verified-static")
+
+
 def unverified_reasons(cell: Cell) -> list[str]:
     reasons = []
-    if cell.check.get("status") != "passed":
-        reasons.append(cell.check.get("reason", "import check not run"))
+    if cell.check.get("status") == "verified-static":
+        reasons.append(
+            f"verified statically only (linkage, minimum OS, completeness); import it on a {cell.platform} runner"
+        )
+    elif cell.check.get("status") != "passed":
+        reasons.append(cell.check.get("reason", "not checked"))
     reasons += [f"{item}: needs a native {cell.platform} runner" for item in cell.manifest.get("needsNativeRunner", [])]
     return reasons
 
@@ -71,7 +78,8 @@ def index(cells: Sequence[Cell]) -> dict[str, Any]:
             "skipped": list(cell.manifest["skipped"]),
             "missingTopLevel": list(cell.manifest.get("missingTopLevel", [])),
             "warnings": list(cell.manifest.get("warnings", [])),
-            "importCheck": cell.check.get("status"),
+            "check": cell.check.get("status"),
+            "verification": cell.check.get("verification"),
         }
         for cell in cells
     ]

@@ -102,13 +102,18 @@ def task_assemble() -> Iterator[dict[str, Any]]:
 
 
 def task_check() -> Iterator[dict[str, Any]]:
-    """Install each environment offline and import every module (host platform only)."""
+    """Verify each environment: linkage, minimum OS and completeness on every platform; on the
+    host also an offline install and an import of every module."""
     for variant, platform in cells():
         whitelist = LAYOUT.whitelist(platform)
         yield {
             "name": variant.cell(platform),
             "actions": [action(f"{ADAPTERS}.checker:check_cell", LAYOUT, variant, platform)],
-            "file_dep": [LAYOUT.env_manifest(variant, platform), *([whitelist] if whitelist.is_file() else [])],
+            "file_dep": [
+                LAYOUT.env_manifest(variant, platform),
+                LAYOUT.configs / "system-libraries.json",
+                *([whitelist] if whitelist.is_file() else []),
+            ],
             "targets": [LAYOUT.check_report(variant, platform)],
             "clean": True,
         }
@@ -130,7 +135,9 @@ def task_pack() -> Iterator[dict[str, Any]]:
             "name": variant.cell(platform),
             "actions": [action(f"{ADAPTERS}.packing:pack_cell", LAYOUT, variant, platform)],
             "uptodate": [(wheelhouse_unchanged, (variant, platform), {})],
-            "file_dep": [LAYOUT.env_manifest(variant, platform), LAYOUT.check_report(variant, platform)],
+            # Only the assembled environment: the check runs beside the pack (doit -n 2), and
+            # build, catalogue and publish require it to have passed.
+            "file_dep": [LAYOUT.env_manifest(variant, platform)],
             "targets": [archive, archive.with_name(archive.name + ".sha256")] if archive else [],
             "clean": True,
         }

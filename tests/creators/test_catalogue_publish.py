@@ -105,7 +105,8 @@ def test_catalogue_lists_every_built_cell(repo_env: tuple[Path, dict[str, str]])
         assert (cell["size"], cell["sha256"]) == (archive.stat().st_size, sha256_of(archive))
         manifest = json.loads((variant_dir / f"pydist/{cell['platform']}/runenv.json").read_text())
         assert (cell["lockHash"], cell["packageCount"]) == (manifest["lockHash"], 1)
-        assert cell["importCheck"] == ("passed" if cell["platform"] == HOST else "needs-native-runner")
+        assert cell["check"] == ("passed" if cell["platform"] == HOST else "verified-static")
+        assert cell["verification"] == ("imported" if cell["platform"] == HOST else "static")
     unverified = {(u["variant"], u["platform"]) for u in index["notVerifiedOnThisHost"]}
     assert unverified == {(v, p) for v in variants_of(repo) for p in PLATFORM_KEYS if p != HOST}
     package = json.loads((repo / "catalogue/package.json").read_text())
