@@ -8,6 +8,7 @@ catalogue can refuse a failed cell by name. Every failure class has its own line
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,12 @@ def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     timeout = float(read_merged_config(layout, variant)["build"].get("timeout", 900))
     report_path = layout.check_report(variant, platform_key)
     report_path.unlink(missing_ok=True)
-    report: dict[str, Any] = {"static": static_check(layout, variant, platform, timeout)}
-    if is_host(platform):
-        report["imports"] = import_check(layout, variant, platform_key, timeout)
+    with ThreadPoolExecutor(max_workers=1) as background:  # the static check overlaps the imports
+        static = background.submit(static_check, layout, variant, platform, timeout)
+        report: dict[str, Any] = (
+            {"imports": import_check(layout, variant, platform_key, timeout)} if is_host(platform) else {}
+        )
+        report["static"] = static.result()
     failed = static_failures(report["static"]) or report.get("imports", {}).get("failures")
     report["verification"] = "imported" if "imports" in report else "static"
     report["status"] = "failed" if failed else ("passed" if "imports" in report else "verified-static")

@@ -26,22 +26,45 @@ from tasks.core.import_check import Failure, extension_name
 from tasks.errors import BuildError
 
 IMPORTER = """
-import importlib, importlib.util, json, sys
+import importlib, importlib.util, json, os, signal, sys
 mode, results = sys.argv[1], open(sys.argv[2], "a")
+
+def report(module, error=None):
+    results.write(json.dumps({"module": module, **({"error": error} if error else {})}) + "\\n")
+    results.flush()
+
+def attempt(module):
+    try:
+        for i in range(module.count(".") + 1):
+            importlib.import_module(".".join(module.split(".")[: i + 1]))
+        report(module)
+        return True
+    except BaseException as exc:
+        report(module, f"{type(exc).__name__}: {exc}")
+        return False
+
 if mode == "alone":
     name, path = sys.argv[3], sys.argv[4]
     importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path))
-    results.write(json.dumps({"module": name}) + "\\n")
-else:
+    report(name)
+elif mode == "import":
     for module in json.loads(sys.argv[3]):
-        parts = module.split(".")
-        try:
-            for i in range(len(parts)):
-                importlib.import_module(".".join(parts[: i + 1]))
-            results.write(json.dumps({"module": module}) + "\\n")
-        except BaseException as exc:
-            results.write(json.dumps({"module": module, "error": f"{type(exc).__name__}: {exc}"}) + "\\n")
-        results.flush()
+        attempt(module)
+else:  # "fork": import the packages once, then each module in a forked copy, crashes isolated
+    modules = json.loads(sys.argv[3])
+    packages = sorted({m.rsplit(".", 1)[0] for m in modules if "." in m} - set(modules), key=lambda p: p.count("."))
+    broken = [p for p in packages if not attempt(p)]
+    for module in modules:
+        if any(module == p or module.startswith(p + ".") for p in broken):
+            continue
+        child = os.fork()
+        if child == 0:
+            attempt(module)
+            os._exit(0)
+        _, status = os.waitpid(child, 0)
+        if os.WIFSIGNALED(status):
+            name = signal.Signals(os.WTERMSIG(status)).name
+            report(module, f"the interpreter was killed by {name} while importing it")
 """
 FACTS = """
 import importlib.machinery, importlib.metadata as md, json, re, sysconfig
@@ -62,7 +85,8 @@ for dist in md.distributions():
 print(json.dumps({"provided": sorted(provided), "optional": optional,
                   "suffixes": importlib.machinery.EXTENSION_SUFFIXES, "site": sysconfig.get_paths()["platlib"]}))
 """
-QUIET = {"PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+CRASHED = "the interpreter was killed by"
 
 
 def venv_interpreter(venv: Path) -> Path:
@@ -71,15 +95,19 @@ def venv_interpreter(venv: Path) -> Path:
 
 
 def installed_venv(python: Path, venv: Path, manifest: Path, no_deps: bool, timeout: float) -> Path:
-    """The cell's offline install, made once per runenv.json (reused while it is unchanged)."""
+    """The cell's offline install into a venv of the built interpreter, made once per runenv.json
+    (reused while it is unchanged). uv installs it: the same wheels, hashes checked, no index,
+    in a third of pip's time (the consumer's own pip install is what the end-to-end test runs)."""
+    from tasks.adapters.resolver import uv_binary
+
     marker, digest = venv / ".runenv-installed", sha256_of(manifest)
     if marker.is_file() and marker.read_text() == digest and venv_interpreter(venv).exists():
         return venv_interpreter(venv)
     shutil.rmtree(venv, ignore_errors=True)
     run_command([python, "-m", "venv", venv], f"creating a venv of {python}", timeout)
     packages = manifest.parent / "packages"
-    command = [venv_interpreter(venv), "-m", "pip", "--isolated", "install", "--no-index", "--find-links", packages,
-               "-r", packages / "requirements.txt", *(["--no-deps"] if no_deps else [])]  # fmt: skip
+    command = [uv_binary(), "pip", "install", "--python", venv_interpreter(venv), "--no-index", "--find-links",
+               packages, "-r", packages / "requirements.txt", *(["--no-deps"] if no_deps else [])]  # fmt: skip
     done = run_command(command, f"offline install of {packages}", timeout, check=False)
     if done.returncode != 0:
         raise BuildError(
@@ -127,17 +155,21 @@ def run_importer(python: Path, args: list[str], timeout: float) -> tuple[list[di
 
 
 def import_group(python: Path, modules: list[str], timeout: float) -> dict[str, str]:
-    """{module: error} for one top-level package, in as few interpreters as crashes allow."""
+    """{module or package: error} for one top-level package: its packages imported once, then
+    each module in a forked copy of that interpreter (where fork exists), so that a crash costs
+    one module and no module is imported after an unrelated sibling."""
     failures: dict[str, str] = {}
     pending = sorted(modules, key=lambda m: (len(m.split(".")), m))
+    mode = "fork" if hasattr(os, "fork") else "import"
     while pending:
-        results, stopped = run_importer(python, ["import", json.dumps(pending)], timeout)
-        failures.update({r["module"]: r["error"] for r in results if "error" in r})
-        reached = len(results)
-        if reached < len(pending):
-            failures[pending[reached]] = f"the interpreter {stopped or 'stopped'} while importing it"
-            reached += 1
-        pending = pending[reached:]
+        results, stopped = run_importer(python, [mode, json.dumps(pending)], timeout)
+        reported = {r["module"]: r.get("error") for r in results}
+        failures.update({module: error for module, error in reported.items() if error})
+        unreached = [m for m in pending if m not in reported]
+        if stopped is None or not unreached:
+            break  # the rest sit under a package whose failure is reported
+        failures[unreached[0]] = f"the interpreter {stopped} while importing it"
+        pending, mode = unreached[1:], "import"
     return failures
 
 
@@ -146,10 +178,11 @@ def retry_alone(
 ) -> Failure | None:
     """None when *module* imports in a fresh interpreter; else its failure, marked as a conflict
     when the extension loads on its own from its file."""
-    results, stopped = run_importer(python, ["import", json.dumps([module])], timeout)
-    if results and "error" not in results[0]:
-        return None
-    error = results[0]["error"] if results else f"the interpreter {stopped} while importing it"
+    if not error.startswith(CRASHED):  # a crash in a forked copy already had nothing else loaded
+        results, stopped = run_importer(python, ["import", json.dumps([module])], timeout)
+        if results and "error" not in results[0]:
+            return None
+        error = results[0]["error"] if results else f"the interpreter {stopped} while importing it"
     path = extension_path(site, module, suffixes)
     if path is not None:
         alone, _ = run_importer(python, ["alone", module, str(path)], timeout)
@@ -161,6 +194,11 @@ def retry_alone(
 def extension_path(site: Path, module: str, suffixes: list[str]) -> Path | None:
     base = site.joinpath(*module.split("."))
     return next((base.with_name(base.name + s) for s in suffixes if base.with_name(base.name + s).is_file()), None)
+
+
+def owns(modules: list[str], name: str) -> bool:
+    """Whether *name* (a module, or a package on the way to one) belongs to these modules."""
+    return any(m == name or m.startswith(name + ".") for m in modules)
 
 
 def import_everything(
