@@ -116,7 +116,8 @@ def linkage(layout: Layout, variant: Variant, platform: Platform, system: System
     # A wheel may carry binaries of other platforms (setuptools' Windows launchers): not loaded here.
     binaries = [(where, facts) for where, facts in binaries if facts.format == NATIVE_FORMAT[platform.os]]
     tree = Tree(frozenset(tree_files), platform.is_windows)
-    findings = [f for where, facts in binaries for f in resolve(where, facts, tree, system)]
+    application = str(Path(env.python).parent)  # Windows searches the interpreter's directory
+    findings = [f for where, facts in binaries for f in resolve(where, facts, tree, system, application)]
     floors = [
         p for where, facts in binaries if (p := floor_problem(where, facts, platform.glibc_floor, platform.macos_floor))
     ]
@@ -139,7 +140,7 @@ def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: 
     pins = [f"{s['name']}=={s['version']}" for s in report["selected"] if s["name"] not in no_deps]
     trusted = [s for s in report["selected"] if s["name"] in no_deps or not s["file"].endswith(".whl")]
     lines = ["[project]", 'name = "runenv-completeness"', 'version = "0"', f"dependencies = {json.dumps(pins)}"]
-    for s in trusted:  # no metadata without a build: their dependencies are taken as given
+    for s in trusted:  # sdists: metadata given (dependencies taken as given), so nothing is built
         lines += ["[[tool.uv.dependency-metadata]]", f"name = {json.dumps(s['name'])}",
                   f"version = {json.dumps(s['version'])}", "requires-dist = []"]  # fmt: skip
     packages = layout.wheelhouse(variant, platform.key)
@@ -147,7 +148,7 @@ def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: 
         (Path(temp) / "pyproject.toml").write_text("\n".join(lines) + "\n")
         command = [uv_binary(), "pip", "compile", "pyproject.toml", "--no-index", "--find-links", packages.resolve(),
                    "--python-platform", platform.uv_platform, "--python-version", variant.python_version,
-                   "--no-build", "--no-header", "-q", "--no-python-downloads"]  # fmt: skip
+                   "--no-header", "-q", "--no-python-downloads"]  # fmt: skip
         done = run_command(command, "completeness check", timeout, cwd=Path(temp), check=False)
     if done.returncode == 0:
         return None

@@ -115,11 +115,12 @@ def normalised(path: PurePosixPath) -> str | None:
     return "/".join(parts)
 
 
-def candidates(where: str, binary: Binary, name: str) -> list[str]:
-    """Where the platform's loader looks for *name* needed by the binary at *where*."""
+def candidates(where: str, binary: Binary, name: str, application: str = "") -> list[str]:
+    """Where the platform's loader looks for *name* needed by the binary at *where*
+    (*application*: the interpreter's directory, which Windows searches)."""
     here = PurePosixPath(where).parent
     if binary.format == "pe":
-        return [str(here / name)]
+        return [str(here / name), str(PurePosixPath(application) / name)]
     # auditwheel's ``<package>.libs/`` libraries find their siblings already loaded through the
     # extension module's RPATH: a sibling counts as found.
     siblings = [str(here / name)] if binary.format == "elf" else []
@@ -151,11 +152,12 @@ class Finding:
         return f"unresolved library {self.library} needed by {self.binary}"
 
 
-def resolve(where: str, binary: Binary, tree: Tree, system: SystemLibraries) -> list[Finding]:
+def resolve(where: str, binary: Binary, tree: Tree, system: SystemLibraries, application: str = "") -> list[Finding]:
     """Every library of *binary* (at *where* in *tree*) that does not resolve cleanly."""
     findings = []
     for name in binary.needed:
-        paths = [p for c in candidates(where, binary, name) if (p := normalised(PurePosixPath(c))) is not None]
+        found = candidates(where, binary, name, application)
+        paths = [p for c in found if (p := normalised(PurePosixPath(c))) is not None]
         if any(tree.has(p) for p in paths) or system.provides(name):
             continue
         base = PurePosixPath(name).name

@@ -107,7 +107,7 @@ def test_end_to_end_environment_runs_after_relocation(
     assert manifest["base"]["sha256"] == machine_python.sha256
     assert {p["name"] for p in manifest["packages"]} == {"markupsafe", "pyyaml"}
     check = json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())
-    assert check["status"] == "passed" and check["failures"] == []
+    assert check["status"] == "passed" and check["imports"]["failures"] == []
     descriptor = json.loads((repo / f"python-{variant}/dist/tengo/software/main.sw.json").read_text())
     assert descriptor == {
         "name": f"@platforma-open/test.runenv-python-{variant}:main",

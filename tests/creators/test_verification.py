@@ -91,10 +91,7 @@ def test_a_planted_broken_extension_fails_the_check(
     assert "genuine failure: brokenext-1.0-" in done.stdout
     assert "import brokenext: ImportError: planted failure: this module refuses to initialise" in done.stdout
     check = json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())
-    assert check["status"] == "failed"
-    assert not (repo / f"python-{variant}/archives").exists() or not list(
-        (repo / f"python-{variant}/archives").glob("*")
-    )
+    assert check["status"] == "failed", "so the catalogue refuses the cell (its archive may be packed already)"
 
 
 def patched(wheel: Path, member_suffix: str, patch: Any) -> Path:
