@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ def resolver_spec(layout: Layout, variant: Variant) -> ResolverInput:
 
 
 def lock_is_current(layout: Layout, variant: Variant) -> bool:
-    """doit ``uptodate``: the committed lock records the hash of today's resolver input."""
+    """doit ``uptodate``: the committed lock records the hash of today's config (never of the
+    transport). A current lock made with a registry left out says so, one line, on every build."""
     path = layout.lock(variant)
     if not path.is_file():
         return False
@@ -47,7 +49,15 @@ def lock_is_current(layout: Layout, variant: Variant) -> bool:
         spec = resolver_spec(layout, variant)
     except (RunenvError, OSError):
         return False
-    return lockfile.input_hash_of(path.read_text(encoding="utf-8")) == spec.input_hash
+    text = path.read_text(encoding="utf-8")
+    if lockfile.input_hash_of(text) != spec.input_hash:
+        return False
+    for url in tomllib.loads(text).get("tool", {}).get("runenv", {}).get("left-out-registries", []):
+        print(
+            f"lock of {variant.name} was made without {url}; run doit upgrade:{variant.name} where it is reachable",
+            file=sys.stderr,
+        )
+    return True
 
 
 def make_resolver(name: str, targets: Mapping[str, platforms.Platform], timeout: float) -> Resolver:

@@ -22,6 +22,8 @@ from tasks.core.requirements import apply_overrides
 from tasks.errors import ConfigError
 
 MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
+# Bump when the meaning of a lock's input hash changes (2: the config only, never the transport).
+LOCK_FORMAT = 2
 URL = re.compile(r"^(https?|file)://\S+$")
 
 
@@ -44,18 +46,21 @@ class ResolverInput:
     index_plan: IndexPlan
     no_deps: tuple[str, ...]
     resolver: str
+    configured_indexes: tuple[str, ...] = ()
 
     @property
     def input_hash(self) -> str:
-        """SHA-256 of everything that decides the resolution (not the default index URL,
-        which is transport: a mirror of the same index gives the same lock)."""
+        """SHA-256 of the config's resolver-relevant content, canonicalised (requirements sorted,
+        markers in platform order, canonical names), the platform table and the lock format.
+        Never the transport: mirrors, left-out registries and the default index URL are
+        recorded in the lock as provenance, so a fresh clone without them is up to date."""
         payload = {
+            "lockFormat": LOCK_FORMAT,
             "python": self.python_version,
-            "requirements": self.requirements,
+            "requirements": sorted(self.requirements),
             "environments": self.environments,
-            "indexes": self.index_plan.indexes,
-            "leftOut": self.index_plan.left_out,
-            "noDeps": self.no_deps,
+            "indexes": [url.rstrip("/") for url in self.configured_indexes],
+            "noDeps": sorted(self.no_deps),
             "resolver": self.resolver,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -90,7 +95,7 @@ def with_marker(text: str, extra: str) -> str:
 
 
 def skip_clause(name: str, skip: Mapping[str, Any], platforms: Mapping[str, Platform]) -> str | None:
-    skipped = [platforms[key] for key in skip.get(name, {}) if key in platforms]
+    skipped = [platform for key, platform in platforms.items() if key in skip.get(name, {})]
     if not skipped:
         return None
     return " and ".join(f"({not_platform_marker(p)})" for p in skipped)
@@ -102,9 +107,9 @@ def requirement_lines(packages: Mapping[str, Any], platforms: Mapping[str, Platf
     lines = []
     generic = apply_overrides(list(packages["dependencies"]), overrides)
     specific = [
-        (text, f"({platform_marker(platforms[key])})")
-        for key, entry in packages["platformSpecific"].items()
-        for text in apply_overrides(list(entry.get("dependencies", [])), overrides)
+        (text, f"({platform_marker(platform)})")
+        for key, platform in platforms.items()
+        for text in apply_overrides(list(packages["platformSpecific"].get(key, {}).get("dependencies", [])), overrides)
     ]
     for text, clause in [(t, None) for t in generic] + specific:
         name = canonicalize_name(Requirement(text).name)
@@ -181,4 +186,5 @@ def resolver_input(
         index_plan=plan_indexes(merged["registries"]["additional"], mirrors),
         no_deps=tuple(packages["noDeps"]),
         resolver=merged["build"].get("resolver", "uv"),
+        configured_indexes=tuple(merged["registries"]["additional"]),
     )

@@ -97,5 +97,19 @@ def test_input_hash_changes_with_inputs_only() -> None:
         PLATFORMS,
         {"https://x.example/simple": None},
     )
+    configured = resolver_input(merged({"dependencies": ["six==1.17.0"]}, ["https://x.example/simple"]), PLATFORMS, {})
     assert one.input_hash == same.input_hash
     assert len({one.input_hash, pinned.input_hash, left_out.input_hash}) == 3
+    assert left_out.input_hash == configured.input_hash, "leaving a registry out is transport, not input"
+
+
+def test_input_hash_ignores_key_and_list_order() -> None:
+    rules = {"macosx-x64": {"reason": "r"}, "windows-x64": {"reason": "r"}}
+    one = resolver_input(
+        merged({"dependencies": ["six==1.17.0", "torch==2.7.0"], "skip": {"torch": rules}}), PLATFORMS, {}
+    )
+    reordered = dict(reversed(list(rules.items())))
+    two = resolver_input(
+        merged({"dependencies": ["torch==2.7.0", "six==1.17.0"], "skip": {"torch": reordered}}), PLATFORMS, {}
+    )
+    assert one.input_hash == two.input_hash

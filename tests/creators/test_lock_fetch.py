@@ -156,3 +156,26 @@ def test_upgrade_re_resolves_and_lock_keeps_preferences(doit: DoitRun, repo: Pat
     assert upgraded.returncode == 0, upgraded.stderr
     newest = {p["name"]: p["version"] for p in toml.loads(lock_path.read_text())["packages"]}
     assert newest["markupsafe"].startswith("3.")
+
+
+def test_a_fresh_clone_without_runenv_variables_never_re_resolves(repo: Path, tmp_path: Path) -> None:
+    """The committed locks' input hashes cover the config only, not mirrors or left-out registries."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNENV_")}
+    env["RUNENV_CACHE_DIR"] = str(tmp_path / "cache")
+    done = subprocess.run([sys.executable, "-m", "doit", "lock"], cwd=repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    variants = sorted(p.name.removeprefix("python-") for p in repo.glob("python-*"))
+    assert [t for t in executed(done) if t.startswith("lock:")] == []
+    assert [line for line in done.stdout.splitlines() if line.startswith("-- lock:")] == [
+        f"-- lock:{v}" for v in variants
+    ]
+    shared = json.loads((repo / "configs/shared-config.json").read_text())["registries"]["additional"]
+    for variant in variants:
+        for url in shared:
+            assert (
+                f"lock of {variant} was made without {url}; run doit upgrade:{variant} where it is reachable"
+            ) in done.stderr
