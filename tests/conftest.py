@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -92,6 +93,43 @@ class StaticServer:
 
     def stop(self) -> None:
         self.httpd.shutdown()
+
+
+class LocalIndex:
+    """A PEP 503 simple index of the given wheels on 127.0.0.1."""
+
+    def __init__(self, root: Path, wheels: list[Path]) -> None:
+        for wheel in wheels:
+            name = wheel.name.split("-")[0].lower().replace("_", "-")
+            files = root / "files"
+            files.mkdir(parents=True, exist_ok=True)
+            shutil.copy(wheel, files / wheel.name)
+            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            page = root / "simple" / name / "index.html"
+            page.parent.mkdir(parents=True, exist_ok=True)
+            with page.open("a") as html:
+                html.write(f'<a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
+        self.server = StaticServer(root)
+        self.url = f"{self.server.url}/simple"
+
+
+def make_wheel(directory: Path, name: str, version: str, tag: str, requires: list[str] | None = None) -> Path:
+    """A minimal pure-Python wheel (one module) with the given tag and dependencies."""
+    import zipfile
+
+    directory.mkdir(parents=True, exist_ok=True)
+    module = name.replace("-", "_")
+    wheel = directory / f"{module}-{version}-{tag}.whl"
+    info = f"{module}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(
+        f"Requires-Dist: {r}\n" for r in requires or []
+    )
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{module}/__init__.py", f"VERSION = {version!r}\n")
+        archive.writestr(f"{info}/METADATA", metadata)
+        archive.writestr(f"{info}/WHEEL", f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
+        archive.writestr(f"{info}/RECORD", "")
+    return wheel
 
 
 class MachinePython:

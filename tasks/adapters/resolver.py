@@ -114,6 +114,17 @@ def project_toml(spec: ResolverInput, environments: tuple[str, ...], vcs: Mappin
     return "\n".join(lines) + "\n"
 
 
+def pins_of(lock: Mapping[str, Any]) -> str:
+    """Constraints that reproduce *lock*, each under its package's marker: a lock may hold two
+    versions of a package for different platforms, and unconditional pins would conflict."""
+    lines = []
+    for package in lock.get("packages", []):
+        if "version" in package:
+            marker = f" ; {package['marker']}" if package.get("marker") else ""
+            lines.append(f"{package['name']}=={package['version']}{marker}")
+    return "\n".join(lines) + "\n"
+
+
 def parse_graph(requirements_txt: str) -> dict[str, list[str]]:
     """{package: [packages it depends on]} from uv's ``# via`` annotations (line style)."""
     graph: dict[str, list[str]] = {}
@@ -198,8 +209,7 @@ class UvResolver:
             [*common, "--format", "pylock.toml", "-o", "pylock.toml", *(["--upgrade"] if upgrade else [])], work, step
         )
         lock = tomllib.loads(output.read_text())
-        pins = "\n".join(f"{p['name']}=={p['version']}" for p in lock.get("packages", []) if "version" in p)
-        (work / "pins.txt").write_text(pins + "\n")
+        (work / "pins.txt").write_text(pins_of(lock))
         annotated = self.run_uv([*common, "-c", "pins.txt", "--annotation-style", "line"], work, f"{step} (graph)")
         return lock, parse_graph(annotated)
 

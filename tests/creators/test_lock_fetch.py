@@ -179,3 +179,37 @@ def test_a_fresh_clone_without_runenv_variables_never_re_resolves(repo: Path, tm
             assert (
                 f"lock of {variant} was made without {url}; run doit upgrade:{variant} where it is reachable"
             ) in done.stderr
+
+
+def test_a_package_locked_in_two_versions_is_no_conflict(repo: Path, doit: DoitRun, tmp_path: Path) -> None:
+    """app needs forky 2 on Windows and forky 1 elsewhere, so the universal lock holds both:
+    legitimate, and never read as a conflict (no per-platform fallback)."""
+    from tests.conftest import LocalIndex, make_wheel
+
+    wheels = [
+        make_wheel(
+            tmp_path / "w",
+            "app",
+            "1.0",
+            "py3-none-any",
+            ["forky>=2 ; sys_platform == 'win32'", "forky<2 ; sys_platform != 'win32'"],
+        ),
+        make_wheel(tmp_path / "w", "forky", "1.0", "py3-none-any"),
+        make_wheel(tmp_path / "w", "forky", "2.0", "py3-none-any"),
+    ]
+    index = LocalIndex(tmp_path / "index", wheels)
+    add_variant(repo, "3.12.1-fork", {"dependencies": ["app==1.0"]}, registries={"additional": [index.url]})
+    done = doit("select:3.12.1-fork-linux-x64", "select:3.12.1-fork-windows-x64")
+    index.server.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "falling back" not in done.stdout + done.stderr
+    universal = toml.loads((repo / "python-3.12.1-fork/pylock.toml").read_text())
+    assert sorted((p["name"], p["version"]) for p in universal["packages"]) == [
+        ("app", "1.0"), ("forky", "1.0"), ("forky", "2.0")
+    ]  # fmt: skip
+    assert universal["tool"]["runenv"]["notes"] == []
+    app = next(p for p in universal["packages"] if p["name"] == "app")
+    assert app["dependencies"] == [{"name": "forky"}]
+    for platform, version in (("linux-x64", "1.0"), ("windows-x64", "2.0")):
+        chosen = {p["name"]: p["version"] for p in cell_lock(repo, "3.12.1-fork", platform)["packages"]}
+        assert chosen == {"app": "1.0", "forky": version}

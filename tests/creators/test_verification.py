@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 
 from tasks.core import platforms
-from tests.conftest import REPO, DoitRun, StaticServer, add_variant, download_wheels
+from tests.conftest import REPO, DoitRun, LocalIndex, StaticServer, add_variant, download_wheels
 
 pytestmark = pytest.mark.network
 HOST = "linux-x64"
@@ -33,24 +32,6 @@ PyMODINIT_FUNC PyInit_brokenext(void) {
     return NULL;
 }
 """
-
-
-class LocalIndex:
-    """A PEP 503 simple index of the given wheels on 127.0.0.1."""
-
-    def __init__(self, root: Path, wheels: list[Path]) -> None:
-        for wheel in wheels:
-            name = wheel.name.split("-")[0].lower().replace("_", "-")
-            files = root / "files"
-            files.mkdir(parents=True, exist_ok=True)
-            shutil.copy(wheel, files / wheel.name)
-            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-            page = root / "simple" / name / "index.html"
-            page.parent.mkdir(parents=True, exist_ok=True)
-            with page.open("a") as html:
-                html.write(f'<a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a>\n')
-        self.server = StaticServer(root)
-        self.url = f"{self.server.url}/simple"
 
 
 def broken_wheel(work: Path) -> Path:
