@@ -26,6 +26,7 @@ from packaging.utils import canonicalize_name
 from tasks.core import toml as tomllib
 from tasks.core.platforms import Platform
 from tasks.core.requirements import VCS_SCHEMES
+from tasks.core.resolver_errors import kind_of, message
 from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput, environment_marker
 from tasks.errors import LockError
 
@@ -224,8 +225,13 @@ class UvResolver:
                 )
                 return Resolution(lock, graph, renamed=renamed)
             except LockError as universal_error:
-                why = str(universal_error).splitlines()
-                reason = next((line.strip() for line in why if "No solution" in line or "cause" in line), why[0])
+                text = str(universal_error)
+                if kind_of(text) != "no-solution":  # a typo, a missing version, a dead index: say so
+                    raise LockError(
+                        message(spec.variant, text, dict(spec.sources), list(spec.index_plan.mirrored.values()))
+                    ) from None
+                why = text.splitlines()
+                reason = next((line.strip() for line in why if "cause" in line), why[0])
             print(
                 f"lock {spec.variant}: universal resolution impossible ({reason}); "
                 "falling back to one resolution per platform",

@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tasks.core.platforms import Platform
-from tasks.core.requirements import apply_overrides
+from tasks.core.requirements import apply_overrides, parse
 from tasks.errors import ConfigError
 
 MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
@@ -47,6 +47,8 @@ class ResolverInput:
     no_deps: tuple[str, ...]
     resolver: str
     configured_indexes: tuple[str, ...] = ()
+    # {canonical name: the config key that asks for it}, for error messages (not hashed)
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def input_hash(self) -> str:
@@ -171,6 +173,20 @@ def plan_indexes(configured: Sequence[str], mirrors: Mapping[str, str | None]) -
     return IndexPlan(tuple(indexes), mirrored, tuple(left_out))
 
 
+def requirement_sources(packages: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Where each top-level requirement comes from in the merged config."""
+    found: dict[str, str] = {}
+    for index, text in enumerate(packages["dependencies"]):
+        found.setdefault(canonicalize_name(parse(text).name), f"packages.dependencies[{index}] ({text})")
+    for key, entry in packages["platformSpecific"].items():
+        for index, text in enumerate(entry.get("dependencies", [])):
+            name = canonicalize_name(parse(text).name)
+            found.setdefault(name, f"packages.platformSpecific.{key}.dependencies[{index}] ({text})")
+    for name, version in packages["overrides"].items():
+        found[name] = f"packages.overrides.{name} ({version})"
+    return tuple(found.items())
+
+
 def resolver_input(
     merged: Mapping[str, Any], platforms: Mapping[str, Platform], mirrors: Mapping[str, str | None]
 ) -> ResolverInput:
@@ -187,4 +203,5 @@ def resolver_input(
         no_deps=tuple(packages["noDeps"]),
         resolver=merged["build"].get("resolver", "uv"),
         configured_indexes=tuple(merged["registries"]["additional"]),
+        sources=requirement_sources(packages),
     )

@@ -213,3 +213,56 @@ def test_a_package_locked_in_two_versions_is_no_conflict(repo: Path, doit: DoitR
     for platform, version in (("linux-x64", "1.0"), ("windows-x64", "2.0")):
         chosen = {p["name"]: p["version"] for p in cell_lock(repo, "3.12.1-fork", platform)["packages"]}
         assert chosen == {"app": "1.0", "forky": version}
+
+
+def failing_sdist(directory: Path) -> Path:
+    """brokensetup 1.0: an sdist whose setup.py raises, as a broken build backend run would."""
+    import io
+    import tarfile
+
+    directory.mkdir(parents=True, exist_ok=True)
+    sdist = directory / "brokensetup-1.0.tar.gz"
+    files = {
+        "brokensetup-1.0/pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\n'
+        'build-backend = "setuptools.build_meta"\n',
+        "brokensetup-1.0/setup.py": "raise RuntimeError('this sdist cannot be built')\n",
+        "brokensetup-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: brokensetup\nVersion: 1.0\n",
+    }
+    with tarfile.open(sdist, "w:gz") as archive:
+        for name, text in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode())
+            archive.addfile(info, io.BytesIO(text.encode()))
+    return sdist
+
+
+def test_resolver_errors_are_classified_not_fallen_back_on(repo: Path, doit: DoitRun, tmp_path: Path) -> None:
+    from tests.conftest import LocalIndex
+
+    cases = {
+        "typo": ({"dependencies": ["six==1.17.0", "runenv-no-such-package-xyz==1.0"]}, None),
+        "noversion": ({"dependencies": ["six==9.9.9"]}, None),
+        "build": (
+            {"dependencies": ["brokensetup==1.0"]},
+            LocalIndex(tmp_path / "index", [failing_sdist(tmp_path / "s")]),
+        ),
+    }
+    expected = {
+        "typo": "lock 3.12.1-typo: packages.dependencies[1] (runenv-no-such-package-xyz==1.0): package "
+        "'runenv-no-such-package-xyz' was not found on any index; check its name",
+        "noversion": "lock 3.12.1-noversion: packages.dependencies[0] (six==9.9.9): no version matches six==9.9.9; "
+        "pick one the index has",
+        "build": "lock 3.12.1-build: building the sdist brokensetup==1.0 failed (its build backend):",
+    }
+    for name, (packages, index) in cases.items():
+        extra = {"registries": {"additional": [index.url]}} if index else {}
+        add_variant(repo, f"3.12.1-{name}", packages, **extra)
+        done = doit(f"lock:3.12.1-{name}")
+        if index:
+            index.server.stop()
+        output = done.stdout + done.stderr
+        assert done.returncode != 0
+        assert expected[name] in output, output
+        assert "falling back" not in output
+        assert name == "build" or "Traceback" not in output, "only the sdist's own build output has one"
+    assert "this sdist cannot be built" in output, "the build's own output is shown"

@@ -1,0 +1,36 @@
+"""Which resolver failures may fall back to per-platform resolution (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tasks.core.resolver_errors import kind_of, message
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("cause: Because sixx was not found in the package registry and x depends on sixx==1.0", "not-found"),
+        ("cause: Because there is no version of six==9.9.9 and x depends on six==9.9.9", "no-version"),
+        (
+            "error: Request failed after 3 retries\n  cause: Failed to fetch: http://127.0.0.1:9/simple/six/",
+            "unreachable",
+        ),
+        ("error: Failed to build `brokensetup==1.0`\n  cause: The build backend returned an error", "build"),
+        ("lock x: uv pip compile exceeded build.timeout (900 s)", "timeout"),
+        (
+            "cause: Because a==1 depends on b<2 and c==1 depends on b>=2, we can conclude ... unsatisfiable",
+            "no-solution",
+        ),
+    ],
+)
+def test_kinds(text: str, kind: str) -> None:
+    assert kind_of(text) == kind
+
+
+def test_an_unreachable_mirror_is_named_as_one() -> None:
+    text = "error: Request failed\n  cause: Failed to fetch: https://mirror.example.invalid/simple/six/"
+    assert message("v", text, {}, ["https://mirror.example.invalid/simple"]) == (
+        "lock v: index https://mirror.example.invalid/simple/six cannot be reached (from a mirror "
+        "($RUNENV_INDEX_MIRRORS)): cause: Failed to fetch: https://mirror.example.invalid/simple/six/"
+    )
