@@ -70,4 +70,4 @@ def message(variant: str, text: str, sources: Mapping[str, str], mirrored: Seque
         if any(url.startswith(m.rstrip("/")) for m in mirrored)
         else ("registries.additional or the default index")
     )
-    return f"lock {variant}: index {url} cannot be reached (from {origin}): {text.strip().splitlines()[-1]}"
+    return f"lock {variant}: index {url} cannot be reached (from {origin}): {text.strip().splitlines()[-1].strip()}"
