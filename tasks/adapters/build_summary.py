@@ -14,7 +14,7 @@ def print_cell_summary(layout: Layout, variant: Variant, platform: str) -> None:
     cell = variant.cell(platform)
     print(
         f"{cell}: {len(report['selected'])} packages, {len(report['skipped'])} left out, "
-        f"import check {check.get('status', 'not run')}"
+        f"check {check.get('status', 'not run')}"
     )
     for line in missing_lines(cell, report.get("missingTopLevel", [])):
         print(line)
