@@ -31,11 +31,11 @@ def needs_lock(argv: list[str]) -> bool:
 
 def hold_tree_lock(root: Path, argv: list[str] | None = None) -> None:
     """Take the checkout's lock for this process, or exit with one line naming who holds it."""
-    from filelock import FileLock, Timeout
-
     argv = sys.argv if argv is None else argv
     if not needs_lock(argv) or held:
         return
+    from filelock import FileLock, Timeout
+
     wait = float(os.environ.get(WAIT_VARIABLE, "5"))
     lock = FileLock(root / LOCK_FILE, timeout=wait)
     pid_file = root / f"{LOCK_FILE}.pid"
