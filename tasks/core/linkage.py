@@ -14,6 +14,8 @@ from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
+from tasks.core.paths import resolve_in_archive
+
 ORIGINS = ("$ORIGIN", "${ORIGIN}")
 NATIVE_FORMAT = {"linux": "elf", "macosx": "macho", "windows": "pe"}
 LOADER_PATHS = ("@loader_path", "@executable_path")
@@ -104,15 +106,9 @@ class Tree:
 
 
 def normalised(path: PurePosixPath) -> str | None:
-    parts: list[str] = []
-    for part in path.parts:
-        if part == "..":
-            if not parts:
-                return None
-            parts.pop()
-        elif part not in (".", ""):
-            parts.append(part)
-    return "/".join(parts)
+    """*path* with '.' and '..' folded; None when it climbs out of the tree."""
+    resolved = resolve_in_archive(path, {})
+    return None if resolved is None else resolved.as_posix()
 
 
 def candidates(where: str, binary: Binary, name: str, application: str = "") -> list[str]:
