@@ -12,8 +12,9 @@ from tasks import BUILDER_VERSION
 from tasks.adapters import files
 from tasks.adapters.config_files import configured_registries, read_merged_config, relative
 from tasks.adapters.logs import CellLog
-from tasks.adapters.resolver import Resolver, UvResolver
-from tasks.core import cell_outputs, lockfile, platforms
+from tasks.adapters.resolver import Resolver
+from tasks.adapters.uv_resolver import UvResolver
+from tasks.core import cell_outputs, lockfile, platforms, wheel_coverage
 from tasks.core import toml as tomllib
 from tasks.core.layout import Layout, Variant
 from tasks.core.policy import policy_for
@@ -76,8 +77,17 @@ def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
     resolver = make_resolver(spec.resolver, targets, timeout_of(merged))
     resolution = resolver.resolve(spec, layout.lock(variant), upgrade)
     supported = [tag for platform in targets.values() for tag in platform.tags(spec.python_version)]
+    graphs = {key: resolution.platform_graphs.get(key, resolution.graph) for key in targets}
+    dependencies = wheel_coverage.entry_dependencies(resolution.lock, targets, spec.python_version, graphs)
     lock = lockfile.finish_lock(
-        resolution.lock, spec, resolution.graph, supported, resolution.notes, BUILDER_VERSION, resolution.renamed
+        resolution.lock,
+        spec,
+        dependencies,
+        supported,
+        resolution.notes,
+        BUILDER_VERSION,
+        resolution.renamed,
+        resolution.missing,
     )
     header = [
         f" runenv lock of {variant.dirname}: one resolution for all five platforms.",

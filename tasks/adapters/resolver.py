@@ -11,23 +11,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tasks.core import toml as tomllib
-from tasks.core.platforms import Platform
-from tasks.core.requirements import VCS_SCHEMES
-from tasks.core.resolver_errors import kind_of, message
-from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput, environment_marker
+from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput
 from tasks.errors import LockError
 
 VIA = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+.*#\s*via\s+(?P<via>.+)$")
@@ -40,6 +32,11 @@ class Resolution:
     notes: tuple[str, ...] = ()
     # {requirement as configured: as resolved}, where built metadata renamed a VCS requirement
     renamed: dict[str, str] = field(default_factory=dict)
+    # {platform key: {package: [its dependencies on that platform]}}; ``graph`` stands in
+    # for a platform missing here
+    platform_graphs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # {top-level package: platforms no version has a wheel for}
+    missing: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Resolver(Protocol):
@@ -104,7 +101,7 @@ def project_toml(spec: ResolverInput, environments: tuple[str, ...], vcs: Mappin
         f"dependencies = {json.dumps(requirements)}",
         "",
         "[tool.uv]",
-        f"environments = {json.dumps(list(environments))}",
+        *([f"environments = {json.dumps(list(environments))}"] if environments else []),
     ]
     for url in spec.index_plan.indexes:
         lines += ["", "[[tool.uv.index]]", f"url = {json.dumps(url)}"]
@@ -138,150 +135,3 @@ def parse_graph(requirements_txt: str) -> dict[str, list[str]]:
             if parent and " " not in parent:
                 graph.setdefault(canonicalize_name(parent), []).append(child)
     return {parent: sorted(set(children)) for parent, children in graph.items()}
-
-
-class UvResolver:
-    def __init__(self, platforms: Mapping[str, Platform], timeout: float) -> None:
-        self.platforms = platforms
-        self.timeout = timeout
-        self.vcs: dict[str, VcsPackage] = {}
-
-    def probe_vcs(self, spec: ResolverInput, work: Path) -> dict[str, VcsPackage]:
-        """Name and version of each VCS requirement, from its built metadata (uv caches the
-        checkout and the build). The name a bare URL's repository suggests may differ."""
-        found: dict[str, VcsPackage] = {}
-        for text in spec.requirements:
-            requirement = Requirement(text)
-            url = requirement.url or ""
-            if not url.startswith(VCS_SCHEMES):
-                continue
-            probe = work / f"vcs-{len(found)}"
-            probe.mkdir(parents=True)
-            (probe / "requirements.in").write_text(url + "\n")
-            step = f"lock {spec.variant}: {url}"
-            args = ["requirements.in", "--no-deps", "--no-header", "-q", "--format", "pylock.toml", "-o", "pylock.toml"]
-            self.run_uv(
-                [*args, "--python-version", spec.python_version],
-                probe,
-                step,
-            )
-            package = tomllib.loads((probe / "pylock.toml").read_text())["packages"][0]
-            found[text] = VcsPackage(text, canonicalize_name(package["name"]), str(package["version"]))
-            if found[text].name != canonicalize_name(requirement.name):
-                print(f"lock {spec.variant}: {requirement.url} builds package {found[text].name}", file=sys.stderr)
-        return found
-
-    def run_uv(self, args: list[str], cwd: Path, step: str) -> str:
-        # The interpreter only runs sdist builds; never let uv download one of its own.
-        command = [
-            uv_binary(),
-            "pip",
-            "compile",
-            *args,
-            "--python",
-            sys.executable,
-            "--no-python-downloads",
-            *default_index_args(),
-        ]
-        try:
-            done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            raise LockError(f"{step}: uv pip compile exceeded build.timeout ({self.timeout:g} s)") from None
-        if done.returncode != 0:
-            raise LockError(f"{step}: uv pip compile failed:\n{done.stderr.strip()}")
-        return done.stdout
-
-    def compile(
-        self,
-        spec: ResolverInput,
-        environments: tuple[str, ...],
-        work: Path,
-        previous: Path | None,
-        upgrade: bool,
-        step: str,
-    ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "pyproject.toml").write_text(project_toml(spec, environments, self.vcs))
-        output = work / "pylock.toml"
-        if previous is not None and previous.is_file() and not upgrade:
-            shutil.copyfile(previous, output)
-        common = ["pyproject.toml", "--universal", "--python-version", spec.python_version, "--no-header", "-q"]
-        self.run_uv(
-            [*common, "--format", "pylock.toml", "-o", "pylock.toml", *(["--upgrade"] if upgrade else [])], work, step
-        )
-        lock = tomllib.loads(output.read_text())
-        (work / "pins.txt").write_text(pins_of(lock))
-        annotated = self.run_uv([*common, "-c", "pins.txt", "--annotation-style", "line"], work, f"{step} (graph)")
-        return lock, parse_graph(annotated)
-
-    def resolve(self, spec: ResolverInput, previous_lock: Path | None, upgrade: bool) -> Resolution:
-        check_reachable(spec.index_plan.indexes, self.timeout)
-        with tempfile.TemporaryDirectory(prefix="runenv-lock-") as temp:
-            self.vcs = self.probe_vcs(spec, Path(temp) / "probes")
-            renamed = {text: package.requirement for text, package in self.vcs.items()}
-            try:
-                lock, graph = self.compile(
-                    spec, spec.environments, Path(temp) / "universal", previous_lock, upgrade, f"lock {spec.variant}"
-                )
-                return Resolution(lock, graph, renamed=renamed)
-            except LockError as universal_error:
-                text = str(universal_error)
-                if kind_of(text) != "no-solution":  # a typo, a missing version, a dead index: say so
-                    raise LockError(
-                        message(spec.variant, text, dict(spec.sources), list(spec.index_plan.mirrored.values()))
-                    ) from None
-                why = text.splitlines()
-                reason = next((line.strip() for line in why if "cause" in line), why[0])
-            print(
-                f"lock {spec.variant}: universal resolution impossible ({reason}); "
-                "falling back to one resolution per platform",
-                file=sys.stderr,
-            )
-            resolution = self.resolve_per_platform(spec, Path(temp), previous_lock, upgrade, reason)
-            return replace(resolution, renamed=renamed)
-
-    def resolve_per_platform(
-        self, spec: ResolverInput, temp: Path, previous: Path | None, upgrade: bool, reason: str
-    ) -> Resolution:
-        parts: list[tuple[str, dict[str, Any]]] = []
-        graph: dict[str, list[str]] = {}
-        for key, platform in self.platforms.items():
-            marker = environment_marker(platform, spec.python_version)
-            lock, part_graph = self.compile(
-                spec, (marker,), temp / key, previous, upgrade, f"lock {spec.variant} for {key}"
-            )
-            parts.append((marker, lock))
-            for parent, children in part_graph.items():
-                graph[parent] = sorted({*graph.get(parent, []), *children})
-        note = f"resolved once per platform because universal resolution is impossible: {reason}"
-        return Resolution(combine_platform_locks(parts), graph, (note,))
-
-
-def combine_platform_locks(parts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """One lock from per-platform locks: a package entry per distinct (name, version), its
-    marker the disjunction of the platforms that chose it."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    markers: dict[tuple[str, str], list[str]] = {}
-    for marker, lock in parts:
-        for package in lock.get("packages", []):
-            key = (package["name"], package.get("version", ""))
-            entry = merged.setdefault(key, {k: v for k, v in package.items() if k != "marker"})
-            known = {w["url"] for w in entry.get("wheels", [])}
-            entry["wheels"] = [
-                *entry.get("wheels", []),
-                *(w for w in package.get("wheels", []) if w["url"] not in known),
-            ]
-            if not entry["wheels"]:
-                del entry["wheels"]
-            markers.setdefault(key, []).append(marker)
-    packages = []
-    for key, entry in sorted(merged.items()):
-        entry["marker"] = " or ".join(f"({m})" for m in markers[key])
-        packages.append(entry)
-    first = parts[0][1]
-    return {
-        "lock-version": first.get("lock-version", "1.0"),
-        "created-by": "uv",
-        "environments": [m for m, _ in parts],
-        "packages": packages,
-    }

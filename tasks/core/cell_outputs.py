@@ -93,7 +93,8 @@ def excluded_list(items: tuple[Excluded, ...]) -> list[dict[str, str]]:
 def missing_lines(cell: str, missing: list[dict[str, str]]) -> list[str]:
     """Console lines for top-level dependencies a cell ships without."""
     return [
-        f"  MISSING top-level dependency {m['name']} {m['version']} on {cell}: {m['reason'].removeprefix('missing: ')}"
+        f"  MISSING top-level dependency {' '.join(filter(None, (m['name'], m['version'])))} on {cell}: "
+        f"{m['reason'].removeprefix('missing: ')}"
         for m in missing
     ]
 

@@ -49,14 +49,16 @@ def wheel_fits(wheel: Mapping[str, Any], supported: set[Tag]) -> bool:
 def finish_lock(
     raw: Mapping[str, Any],
     spec: ResolverInput,
-    graph: Mapping[str, list[str]],
+    dependencies: Mapping[tuple[str, str], list[dict[str, str]]],
     supported_tags: Iterable[Tag],
     notes: Iterable[str],
     builder_version: str,
     renamed: Mapping[str, str] | None = None,
+    missing: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """The lock runenv commits, from the resolver's raw lock. *renamed* maps a configured
-    requirement to the one resolved (a VCS requirement named by its built metadata)."""
+    """The lock runenv commits, from the resolver's raw lock. *dependencies* holds each
+    (name, version) entry's PEP 751 dependencies; *renamed* maps a configured requirement to
+    the one resolved (a VCS requirement named by its built metadata)."""
     supported = set(supported_tags)
     packages = []
     for raw_package in raw.get("packages", []):
@@ -65,9 +67,9 @@ def finish_lock(
             package["wheels"] = [w for w in package["wheels"] if wheel_fits(w, supported)]
             if not package["wheels"]:
                 del package["wheels"]
-        children = graph.get(canonicalize_name(package["name"]), [])
+        children = dependencies.get((canonicalize_name(package["name"]), str(package.get("version", ""))), [])
         if children:
-            package["dependencies"] = [{"name": child} for child in children]
+            package["dependencies"] = children
         packages.append(
             {key: package[key] for key in PACKAGE_KEY_ORDER if key in package}
             | {k: v for k, v in package.items() if k not in PACKAGE_KEY_ORDER}
@@ -78,7 +80,7 @@ def finish_lock(
         "requires-python": f"=={spec.python_version}",
         "created-by": "runenv",
         "packages": packages,
-        "tool": {"runenv": runenv_table(spec, notes, builder_version, renamed or {})},
+        "tool": {"runenv": runenv_table(spec, notes, builder_version, renamed or {}) | no_wheel_table(missing)},
     }
 
 
@@ -100,6 +102,11 @@ def runenv_table(
         "left-out-registries": list(plan.left_out),
         "notes": list(notes),
     }
+
+
+def no_wheel_table(missing: Mapping[str, list[str]] | None) -> dict[str, Any]:
+    """``no-wheel``: top-level packages no version of which has a wheel for some platforms."""
+    return {"no-wheel": {name: list(keys) for name, keys in sorted(missing.items())}} if missing else {}
 
 
 def input_hash_of(text: str) -> str | None:

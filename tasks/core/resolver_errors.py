@@ -16,12 +16,22 @@ NOT_FOUND = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*) was not fo
 NO_VERSION = re.compile(r"Because there is no version of (?P<spec>(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\S*)")
 UNREACHABLE = re.compile(r"Failed to fetch: `?(?P<url>https?://[^\s`]+)")
 BUILD = re.compile(r"Failed to (?:build|download and build|resolve dependencies for) `(?P<what>[^`]+)`")
+NO_WHEEL = re.compile(
+    r"Wheels are required for `(?P<name>[^`]+)`"
+    r"|Because (?:all versions of )?(?P<other>[A-Za-z0-9][A-Za-z0-9._-]*?)(?:\{[^}]*\})?(?:[=<>!~]=?\S*)?"
+    r" ha(?:s|ve) no usable wheels"
+)
 TIMEOUT = re.compile(r"timed out|operation timed out|exceeded build\.timeout", re.IGNORECASE)
 
 
 def kind_of(text: str) -> str:
-    """'not-found', 'no-version', 'unreachable', 'timeout', 'build' or 'no-solution'."""
-    for kind, pattern in (("not-found", NOT_FOUND), ("no-version", NO_VERSION), ("build", BUILD)):
+    """'no-wheel', 'not-found', 'no-version', 'unreachable', 'timeout', 'build' or 'no-solution'."""
+    for kind, pattern in (
+        ("no-wheel", NO_WHEEL),
+        ("not-found", NOT_FOUND),
+        ("no-version", NO_VERSION),
+        ("build", BUILD),
+    ):
         if pattern.search(text):
             return kind
     if TIMEOUT.search(text):
@@ -42,11 +52,23 @@ def head_and_tail(text: str, lines: int = 15) -> str:
     return "\n".join([*all_lines[:lines], f"  … {len(all_lines) - 2 * lines} lines …", *all_lines[-lines:]])
 
 
+def no_wheel_name(text: str) -> str | None:
+    """The package uv needed a wheel of and found none (building is disabled for it)."""
+    match = NO_WHEEL.search(text)
+    return canonicalize_name(match["name"] or match["other"]) if match else None
+
+
 def message(variant: str, text: str, sources: Mapping[str, str], mirrored: Sequence[str]) -> str:
     """One message for a resolution that failed for another reason than 'no solution'."""
     kind = kind_of(text)
     # uv's hint about the host's Python version misleads here: runenv resolves for the variant's.
     hints = [h.strip() for h in text.splitlines() if h.strip().startswith("hint:") and "Python version" not in h][:2]
+    if kind == "no-wheel" and (name := no_wheel_name(text)):
+        return (
+            f"lock {variant}: {key_of(name, sources)}: no version of {name} has a wheel for the target platforms, "
+            "and no source rule lets it ship as an sdist: add it to packages.resolution.allowSourceList "
+            "(built at lock and build time), or remove it"
+        )
     if (match := NOT_FOUND.search(text)) and kind == "not-found":
         where = key_of(match["name"], sources)
         return f"lock {variant}: {where}: package {match['name']!r} was not found on any index; check its name" + (
@@ -64,6 +86,9 @@ def message(variant: str, text: str, sources: Mapping[str, str], mirrored: Seque
         return (
             f"lock {variant}: the resolution timed out: {text.strip().splitlines()[-1]}; raise build.timeout or retry"
         )
+    if kind == "no-solution":
+        causes = [line.strip() for line in text.splitlines() if line.strip().startswith(("cause:", "error:"))]
+        return f"lock {variant}: no set of versions satisfies the config:\n  " + "\n  ".join(causes or [text.strip()])
     url = (match["url"] if (match := UNREACHABLE.search(text)) else "an index").rstrip("/")
     origin = (
         "a mirror ($RUNENV_INDEX_MIRRORS)"
@@ -71,3 +96,34 @@ def message(variant: str, text: str, sources: Mapping[str, str], mirrored: Seque
         else ("registries.additional or the default index")
     )
     return f"lock {variant}: index {url} cannot be reached (from {origin}): {text.strip().splitlines()[-1].strip()}"
+
+
+PLATFORM_GAP = re.compile(
+    r"Because (?P<all>all versions of )?(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*?)(?:\{[^}]*\})?"
+    r"(?P<spec>(?:[=<>!~]=?[^\s,`]+)?) "
+    r"ha(?:s|ve) no (?:`(?P<marker>[^`]+)`-compatible wheels|wheels with a matching (?:platform|Python))"
+)
+SPLIT = re.compile(r"resolving dependencies for split \(markers: (?P<marker>.+)\)\s*$", re.MULTILINE)
+
+
+def platform_gap(text: str, environments: Mapping[str, Mapping[str, str]]) -> tuple[str, str] | None:
+    """(package, platform key) when a universal resolution
+    failed because a package has no wheel for one platform; None for any other failure.
+    *environments* maps each platform key to its marker environment."""
+    from packaging.markers import InvalidMarker, Marker
+
+    match = PLATFORM_GAP.search(text)
+    if not match:
+        return None
+    split = SPLIT.search(text)
+    marker_text = match["marker"] or (split["marker"] if split else None)
+    if marker_text is None:
+        return None
+    try:
+        marker = Marker(marker_text)
+    except InvalidMarker:
+        return None
+    for key, environment in environments.items():
+        if marker.evaluate(dict(environment)):
+            return canonicalize_name(match["name"]), key
+    return None

@@ -22,8 +22,9 @@ from tasks.core.requirements import apply_overrides, parse
 from tasks.errors import ConfigError
 
 MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
-# Bump when the meaning of a lock's input hash changes (2: the config only, never the transport).
-LOCK_FORMAT = 2
+# Bump when the meaning of a lock's input hash changes (2: the config only, never the
+# transport; 3: wheel-aware, with per-platform forks and per-platform dependency edges).
+LOCK_FORMAT = 3
 URL = re.compile(r"^(https?|file)://\S+$")
 
 
@@ -49,6 +50,17 @@ class ResolverInput:
     configured_indexes: tuple[str, ...] = ()
     # {canonical name: the config key that asks for it}, for error messages (not hashed)
     sources: tuple[tuple[str, str], ...] = ()
+    # {platform key: names a source rule lets ship as an sdist ("*": all)}
+    source_allowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def source_allowed_by_platform(self) -> dict[str, frozenset[str]]:
+        return {key: frozenset(names) for key, names in self.source_allowed}
+
+    @property
+    def source_allowed_anywhere(self) -> frozenset[str]:
+        """Names some platform may build from source ("*" when any platform allows all)."""
+        return frozenset(name for _, names in self.source_allowed for name in names)
 
     @property
     def input_hash(self) -> str:
@@ -64,6 +76,7 @@ class ResolverInput:
             "indexes": [url.rstrip("/") for url in self.configured_indexes],
             "noDeps": sorted(self.no_deps),
             "resolver": self.resolver,
+            "sourceAllowed": [[key, sorted(names)] for key, names in self.source_allowed],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -204,4 +217,22 @@ def resolver_input(
         resolver=merged["build"].get("resolver", "uv"),
         configured_indexes=tuple(merged["registries"]["additional"]),
         sources=requirement_sources(packages),
+        source_allowed=source_allowed(packages, platforms),
     )
+
+
+def source_allowed(
+    packages: Mapping[str, Any], platforms: Mapping[str, Platform]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per platform, the packages a source rule (allowSourceList, allowSourceAll, forceSource,
+    buildWheel) lets ship as an sdist; every other package must ship a wheel."""
+    from tasks.core.policy import policy_for
+
+    allowed = []
+    for key in platforms:
+        policy = policy_for(packages, key)
+        names = {"*"} if policy.allow_source_all else {*policy.allow_source, *policy.force_source, *policy.build_wheel}
+        allowed.append(
+            (key, tuple(sorted(canonicalize_name(n) if n != "*" else n for n in names - policy.only_binary)))
+        )
+    return tuple(allowed)

@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from tasks.core.platforms import Platform
 from tasks.core.policy import Policy
 from tasks.core.requirements import parse
+from tasks.core.wheel_coverage import applies
 from tasks.core.wheel_floor import no_wheel_reason
 from tasks.errors import LockError
 
@@ -210,6 +211,32 @@ def partition(
     return chosen, skipped, missing, {e.name: policy.skip[e.name] for e in skipped}
 
 
+def without_wheels(lock_data: Mapping[str, Any], platform: str) -> list[Excluded]:
+    """Top-level packages the lock left off *platform*: no version has a wheel there."""
+    no_wheel = lock_data.get("tool", {}).get("runenv", {}).get("no-wheel", {})
+    return [
+        Excluded(name, "", "missing: no version has a wheel for this platform (at its floor)")
+        for name, keys in no_wheel.items()
+        if platform in keys
+    ]
+
+
+def platform_graph(lock_data: Mapping[str, Any], environment: Mapping[str, str]) -> dict[str, list[str]]:
+    """{package: its dependencies} on one platform: only the entries whose marker holds there
+    (a lock may hold two versions of a package), and of a dependency written with a version,
+    only that version."""
+    entries = [p for p in lock_data.get("packages", []) if applies(p, environment)]
+    chosen = {canonicalize_name(p["name"]): str(p.get("version", "")) for p in entries}
+    return {
+        canonicalize_name(p["name"]): [
+            canonicalize_name(d["name"])
+            for d in p.get("dependencies", [])
+            if "version" not in d or d["version"] == chosen.get(canonicalize_name(d["name"]))
+        ]
+        for p in entries
+    }
+
+
 def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str, policy: Policy) -> Selection:
     """One artifact per package for *platform*; raises LockError under strictMissing, and
     when a kept package requires a skipped one (unless strictMissing is false)."""
@@ -223,7 +250,7 @@ def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str
         raise LockError("strictMissing: nothing usable for\n" + "\n".join(f"  - {m}" for m in lines))
     requirements = lock_data.get("tool", {}).get("runenv", {}).get("requirements", [])
     roots = applicable_roots(requirements, environment)
-    graph = {p["name"]: [d["name"] for d in p.get("dependencies", [])] for p in lock_data.get("packages", [])}
+    graph = platform_graph(lock_data, environment)
     if requirements and any(graph.values()):
         excluded += drop_unneeded(chosen, excluded, roots, graph)
     needs_skipped = skipped_dependency_problems(chosen, graph, skip_reasons, platform.key)
@@ -242,5 +269,10 @@ def select(lock_data: Mapping[str, Any], platform: Platform, python_version: str
         tuple(sorted(chosen.values(), key=lambda a: a.name)),
         tuple(sorted(excluded, key=lambda e: e.name)),
         tuple(warnings),
-        tuple(e for e in missing if e.name in roots),
+        tuple(
+            sorted(
+                [*(e for e in missing if e.name in roots), *without_wheels(lock_data, platform.key)],
+                key=lambda e: e.name,
+            )
+        ),
     )
