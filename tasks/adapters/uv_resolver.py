@@ -210,8 +210,7 @@ class UvResolver:
             probe = work / f"nearest-{name}-{platform.key}-{'below' if bound == '<' else 'above'}"
             probe.mkdir(parents=True, exist_ok=True)
             (probe / "requirements.in").write_text(f"{name}{bound}{version}\n")
-            args = ["requirements.in", "--no-deps", "--only-binary", EVERY_PACKAGE, "--no-header", "-q"]
-            args += ["--python-platform", platform.uv_platform, "--python-version", spec.python_version]
+            args = [*probe_args(spec, platform)]
             try:
                 output = self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
             except LockError:
@@ -291,8 +290,7 @@ class UvResolver:
         probe = work / f"has-{name}-{version}-{platform.key}"
         probe.mkdir(parents=True, exist_ok=True)
         (probe / "requirements.in").write_text(f"{name}=={version}\n")
-        args = ["requirements.in", "--no-deps", "--only-binary", EVERY_PACKAGE, "--no-header", "-q"]
-        args += ["--python-platform", platform.uv_platform, "--python-version", spec.python_version]
+        args = probe_args(spec, platform)
         try:
             self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
         except LockError:
@@ -435,6 +433,23 @@ class UvResolver:
         graph, platform_graphs = self.graphs(spec, lock, temp)
         note = f"resolved once per platform because universal resolution is impossible: {reason}"
         return Resolution(lock, graph, (note,), platform_graphs=platform_graphs)
+
+
+def probe_args(spec: ResolverInput, platform: Platform) -> list[str]:
+    """uv arguments that ask which wheel one requirement has for *platform* (its floor)."""
+    return [
+        "requirements.in",
+        "--no-deps",
+        "--only-binary",
+        EVERY_PACKAGE,
+        "--no-header",
+        "-q",
+        "--python-platform",
+        platform.uv_platform,
+        "--python-version",
+        spec.python_version,
+        *(arg for url in spec.index_plan.indexes for arg in ("--index", url)),
+    ]
 
 
 def top_level_pins(requirements: Iterable[str], name: str) -> list[str]:

@@ -243,7 +243,7 @@ def test_resolver_errors_are_classified_not_fallen_back_on(repo: Path, doit: Doi
         "typo": ({"dependencies": ["six==1.17.0", "runenv-no-such-package-xyz==1.0"]}, None),
         "noversion": ({"dependencies": ["six==9.9.9"]}, None),
         "build": (
-            {"dependencies": ["brokensetup==1.0"]},
+            {"dependencies": ["brokensetup==1.0"], "resolution": {"allowSourceList": ["brokensetup"]}},
             LocalIndex(tmp_path / "index", [failing_sdist(tmp_path / "s")]),
         ),
     }

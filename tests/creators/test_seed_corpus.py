@@ -154,19 +154,3 @@ def test_skipping_a_required_package_is_an_error_naming_both(repo: Path, doit: D
     report = json.loads((repo / "python-3.12.1-skipdep/build/linux-x64/report.json").read_text())
     assert [s["name"] for s in report["selected"]] == ["jinja2"]
     assert report["warnings"][0].startswith("WARNING: jinja2 3.1.4 requires markupsafe, which skip removes")
-
-
-@pytest.mark.network
-def test_a_missing_top_level_dependency_is_reported(repo: Path, doit: DoitRun) -> None:
-    add_variant(repo, "3.12.1-missing", {"dependencies": ["six==1.17.0", "sgmllib3k==1.0.0"]})
-    done = doit("select:3.12.1-missing-linux-x64")
-    assert done.returncode == 0, done.stdout
-    report = json.loads((repo / "python-3.12.1-missing/build/linux-x64/report.json").read_text())
-    reason = (
-        "missing: no wheel matches the platform's tags; an sdist is not allowed (add it to resolution.allowSourceList)"
-    )
-    assert report["missingTopLevel"] == [{"name": "sgmllib3k", "version": "1.0.0", "reason": reason}]
-    assert (
-        "  MISSING top-level dependency sgmllib3k 1.0.0 on 3.12.1-missing-linux-x64: no wheel matches the "
-        "platform's tags; an sdist is not allowed (add it to resolution.allowSourceList)"
-    ) in done.stdout
