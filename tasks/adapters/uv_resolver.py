@@ -118,9 +118,14 @@ class UvResolver:
         exempt = self.exempt(spec, platform)
         if wheel_coverage.ALL in exempt:
             return []
-        if self.python is None or not exempt:
+        if self.python is None or not exempt & set(names):
             return ["--only-binary", EVERY_PACKAGE]
         return [arg for name in sorted(set(names) - exempt) for arg in ("--only-binary", name)]
+
+    def package_without_wheel(self, spec: ResolverInput, text: str) -> str | None:
+        """The package a failed --only-binary resolution found no wheel of, if that was why."""
+        environments = {key: p.environment(spec.python_version) for key, p in self.platforms.items()}
+        return no_wheel_name(text) or (platform_gap(text, environments) or (None,))[0]
 
     def failed(self, spec: ResolverInput, error: LockError) -> LockError:
         """A resolution error as one message naming the config key."""
@@ -159,8 +164,9 @@ class UvResolver:
     def compile_universal(
         self, spec: ResolverInput, work: Path, previous: Path | None, upgrade: bool, forks: list[str]
     ) -> dict[str, Any]:
-        """The universal lock. Package names are only known after resolving, so a package
-        first seen in this run (when only some packages are --only-binary) gets one more run."""
+        """The universal lock. Which packages a source rule exempts from --only-binary matters
+        only when one of them takes part; when the names known beforehand (roots, a previous
+        lock) hold none, one run with --only-binary :all: settles it, else one more run does."""
         work.mkdir(parents=True, exist_ok=True)
         (work / "pyproject.toml").write_text(project_toml(self.effective(spec), spec.environments, self.vcs))
         (work / "forks.txt").write_text("".join(f"{line}\n" for line in forks))
@@ -170,11 +176,19 @@ class UvResolver:
         known = set(spec.roots) | names_in(output)
         args = ["pyproject.toml", "--universal", "--python-version", spec.python_version, "--no-header", "-q"]
         args += ["-c", "forks.txt", "--format", "pylock.toml", "-o", "pylock.toml"]
-        for attempt in range(3):
-            upgrading = ["--upgrade"] if upgrade and attempt == 0 else []
-            self.run_uv([*args, *upgrading, *self.only_binary(spec, known)], work, f"lock {spec.variant}")
+        upgrading = ["--upgrade"] if upgrade else []
+        for _ in range(4):
+            only_binary = self.only_binary(spec, known)
+            try:
+                self.run_uv([*args, *upgrading, *only_binary], work, f"lock {spec.variant}")
+            except LockError as error:
+                needed = self.package_without_wheel(spec, str(error))
+                if EVERY_PACKAGE not in only_binary or needed not in self.exempt(spec) - known:
+                    raise
+                known.add(str(needed))
+                continue
             found = names_in(output)
-            if found <= known or EVERY_PACKAGE in self.only_binary(spec, known):
+            if found <= known or (EVERY_PACKAGE in only_binary and not found & self.exempt(spec)):
                 break
             known |= found
         return tomllib.loads(output.read_text())

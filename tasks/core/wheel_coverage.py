@@ -132,7 +132,7 @@ def fork_note(name: str, versions: Sequence[tuple[str, Sequence[str]]], newest_l
     others = [key for _, keys in versions[1:] for key in keys if key not in lacking]
     reasons = [f"{versions[0][0]} has no wheel for {', '.join(lacking)}"] if lacking else []
     if others:
-        reasons.append(f"on {', '.join(others)} it follows other forked packages")
+        reasons.append(f"on {', '.join(others)} its dependents require it, or other forks do")
     return f"forked {name}: {parts} ({'; '.join(reasons)})"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import parse_wheel_filename
 
@@ -34,7 +35,10 @@ def test_all_platforms_from_one_resolution(doit: DoitRun, repo: Path) -> None:
     assert built.returncode == 0, built.stdout + built.stderr
     universal = toml.loads((repo / "python-3.12.1-mini/pylock.toml").read_text())
     assert len(universal["environments"]) == 5
-    assert universal["tool"]["runenv"]["notes"] == []
+    assert universal["tool"]["runenv"]["notes"] == [
+        "forked forky: 2.0 on windows-x64; 1.0 on linux-x64, linux-aarch64, macosx-x64, macosx-aarch64 "
+        "(on linux-x64, linux-aarch64, macosx-x64, macosx-aarch64 its dependents require it, or other forks do)"
+    ]
     for key in PLATFORM_KEYS:
         packages = cell_lock(repo, "3.12.1-mini", key)["packages"]
         names = [p["name"] for p in packages]
@@ -207,9 +211,12 @@ def test_a_package_locked_in_two_versions_is_no_conflict(repo: Path, doit: DoitR
     assert sorted((p["name"], p["version"]) for p in universal["packages"]) == [
         ("app", "1.0"), ("forky", "1.0"), ("forky", "2.0")
     ]  # fmt: skip
-    assert universal["tool"]["runenv"]["notes"] == []
+    assert universal["tool"]["runenv"]["notes"] == [
+        "forked forky: 2.0 on windows-x64; 1.0 on linux-x64, linux-aarch64, macosx-x64, macosx-aarch64 "
+        "(on linux-x64, linux-aarch64, macosx-x64, macosx-aarch64 its dependents require it, or other forks do)"
+    ]
     app = next(p for p in universal["packages"] if p["name"] == "app")
-    assert app["dependencies"] == [{"name": "forky"}]
+    assert app["dependencies"] == [{"name": "forky", "version": "1.0"}, {"name": "forky", "version": "2.0"}]
     for platform, version in (("linux-x64", "1.0"), ("windows-x64", "2.0")):
         chosen = {p["name"]: p["version"] for p in cell_lock(repo, "3.12.1-fork", platform)["packages"]}
         assert chosen == {"app": "1.0", "forky": version}
@@ -239,7 +246,7 @@ def failing_sdist(directory: Path) -> Path:
 def test_resolver_errors_are_classified_not_fallen_back_on(repo: Path, doit: DoitRun, tmp_path: Path) -> None:
     from tests.conftest import LocalIndex
 
-    cases = {
+    cases: dict[str, tuple[dict[str, Any], Any]] = {
         "typo": ({"dependencies": ["six==1.17.0", "runenv-no-such-package-xyz==1.0"]}, None),
         "noversion": ({"dependencies": ["six==9.9.9"]}, None),
         "build": (
