@@ -22,10 +22,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -50,6 +51,8 @@ from tasks.core.resolver_input import ResolverInput, environment_marker, not_pla
 from tasks.errors import LockError
 
 EVERY_PACKAGE = ":all:"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class PinWithoutWheel(LockError):
@@ -187,11 +190,21 @@ class UvResolver:
                     raise
                 known.add(str(needed))
                 continue
-            found = names_in(output)
-            if found <= known or (EVERY_PACKAGE in only_binary and not found & self.exempt(spec)):
-                break
+            lock = tomllib.loads(output.read_text())
+            found: set[str] = {canonicalize_name(p["name"]) for p in lock.get("packages", [])}
+            if EVERY_PACKAGE in only_binary and not found & self.exempt(spec):
+                return lock
+            if not self.wheel_gaps(spec, lock, found - known):
+                return lock  # an --only-binary run over the new names would choose the same
             known |= found
         return tomllib.loads(output.read_text())
+
+    def wheel_gaps(self, spec: ResolverInput, lock: dict[str, Any], names: set[str]) -> list[wheel_coverage.Gap]:
+        """Gaps among *names*: locked versions without a wheel for a platform they must ship on."""
+        if not names:
+            return []
+        allowed = {key: self.exempt(spec, key) for key in self.platforms}
+        return [g for g in wheel_coverage.gaps(lock, self.platforms, spec.python_version, allowed) if g.name in names]
 
     def compile_platform(self, spec: ResolverInput, platform: Platform, work: Path, universal: Path) -> dict[str, Any]:
         """One platform alone, at its floor, preferring the universal lock's versions."""
@@ -236,8 +249,7 @@ class UvResolver:
 
     def close_gaps(self, spec: ResolverInput, lock: dict[str, Any], work: Path) -> tuple[dict[str, Any], list[str]]:
         """Fork the packages whose locked version has no wheel for some platform."""
-        allowed = {key: self.exempt(spec, key) for key in self.platforms}
-        found = wheel_coverage.gaps(lock, self.platforms, spec.python_version, allowed)
+        found = self.wheel_gaps(spec, lock, {canonicalize_name(p["name"]) for p in lock.get("packages", [])})
         if not found:
             return lock, []
         pinned = wheel_coverage.pinned_gaps(found, spec.requirements, self.platforms, spec.python_version)
@@ -288,17 +300,16 @@ class UvResolver:
     def fork_notes(self, spec: ResolverInput, lock: dict[str, Any], work: Path) -> list[str]:
         """Why each forked package differs: its newest version has no wheel for a platform
         (asked of the index, at that platform's floor), or it follows another fork."""
-        notes = []
-        for name, versions in wheel_coverage.forked_versions(lock, self.platforms, spec.python_version).items():
-            newest = versions[0][0]
-            lacking = [
-                key
-                for _, keys in versions[1:]
-                for key in keys
-                if not self.has_wheel(spec, self.platforms[key], name, newest, work)
-            ]
-            notes.append(wheel_coverage.fork_note(name, versions, lacking))
-        return notes
+        forked = wheel_coverage.forked_versions(lock, self.platforms, spec.python_version)
+        asks = [
+            (name, key, versions[0][0]) for name, versions in forked.items() for _, keys in versions[1:] for key in keys
+        ]
+        answers = in_parallel(lambda ask: self.has_wheel(spec, self.platforms[ask[1]], ask[0], ask[2], work), asks)
+        lacking = {(name, key) for (name, key, _), has in zip(asks, answers, strict=True) if not has}
+        return [
+            wheel_coverage.fork_note(name, versions, [key for n, key in sorted(lacking) if n == name])
+            for name, versions in forked.items()
+        ]
 
     def has_wheel(self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path) -> bool:
         probe = work / f"has-{name}-{version}-{platform.key}"
@@ -346,11 +357,11 @@ class UvResolver:
     def graphs(
         self, spec: ResolverInput, lock: dict[str, Any], temp: Path
     ) -> tuple[dict[str, list[str]], dict[str, dict[str, list[str]]]]:
-        platform_graphs = {}
-        for key, platform in self.platforms.items():
-            graph = self.platform_graph(spec, platform, lock, temp / "graph" / key)
-            if graph is not None:
-                platform_graphs[key] = graph
+        def graph_of(key: str) -> dict[str, list[str]] | None:
+            return self.platform_graph(spec, self.platforms[key], lock, temp / "graph" / key)
+
+        found = dict(zip(self.platforms, in_parallel(graph_of, list(self.platforms)), strict=True))
+        platform_graphs = {key: graph for key, graph in found.items() if graph is not None}
         if len(platform_graphs) == len(self.platforms):
             return {}, platform_graphs
         return self.universal_graph(spec, lock, temp / "universal"), platform_graphs
@@ -447,6 +458,14 @@ class UvResolver:
         graph, platform_graphs = self.graphs(spec, lock, temp)
         note = f"resolved once per platform because universal resolution is impossible: {reason}"
         return Resolution(lock, graph, (note,), platform_graphs=platform_graphs)
+
+
+def in_parallel(function: Callable[[T], R], items: list[T]) -> list[R]:
+    """*function* over *items* on threads (each runs a uv process), results in order."""
+    if len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), 8)) as pool:
+        return list(pool.map(function, items))
 
 
 def probe_args(spec: ResolverInput, platform: Platform) -> list[str]:

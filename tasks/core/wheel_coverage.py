@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from packaging.markers import Marker
@@ -33,9 +34,14 @@ class Gap:
     platform: str
 
 
+@lru_cache(maxsize=4096)
+def parsed_marker(text: str) -> Marker:
+    return Marker(text)
+
+
 def applies(package: Mapping[str, Any], environment: Mapping[str, str]) -> bool:
     marker = package.get("marker")
-    return not marker or Marker(marker).evaluate(dict(environment))
+    return not marker or parsed_marker(marker).evaluate(dict(environment))
 
 
 def chosen_on(lock: Mapping[str, Any], platform: Platform, python_version: str) -> dict[str, str]:

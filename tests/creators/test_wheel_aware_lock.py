@@ -129,6 +129,7 @@ def version_reporting_sdist(directory: Path) -> Path:
     return sdist
 
 
+@pytest.mark.network  # setuptools, for the build
 def test_locking_builds_nothing_on_the_hosts_python(repo: Path, doit: DoitRun, tmp_path: Path) -> None:
     """Without a source rule an sdist is never built while locking; with one, it is built
     on the variant's Python version (3.12 here; the test runner's may differ)."""
@@ -154,3 +155,26 @@ def test_locking_builds_nothing_on_the_hosts_python(repo: Path, doit: DoitRun, t
     assert "lock 3.12.1-build: building the sdist pyver==1.0 failed (its build backend):" in built.stdout
     assert "built on Python 3.12" in built.stdout, built.stdout
     assert executed(built) == ["config:3.12.1-build", "lock:3.12.1-build"]
+
+
+def test_a_needed_build_without_the_variants_python_says_which_to_install(
+    repo: Path, doit: DoitRun, tmp_path: Path
+) -> None:
+    """No Python 3.14 here: building is disabled, and the message says how to provide one."""
+    index = LocalIndex(tmp_path / "index", [version_reporting_sdist(tmp_path / "s")])
+    add_variant(
+        repo,
+        "3.14.0-nopy",
+        {"dependencies": ["pyver==1.0"], "resolution": {"allowSourceList": ["pyver"]}},
+        registries={"additional": [index.url]},
+    )
+    failed = doit("lock:3.14.0-nopy", env={"RUNENV_BUILD_PYTHON": "", "PYENV_ROOT": str(tmp_path / "no-pyenv")})
+    index.server.stop()
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert (
+        "lock 3.14.0-nopy: resolving pyver needs an sdist build, and builds while locking run on Python 3.14 (the "
+        "variant's), which this machine lacks: install it (e.g. `pyenv install 3.14`) or set RUNENV_BUILD_PYTHON "
+        "to a python3.14"
+    ) in output, output
+    assert "built on Python" not in output
