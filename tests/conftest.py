@@ -16,7 +16,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", ".doit.db*", "__pycache__", "*_cache", "build", "pydist", "dist", "archives", ".registry"
+    ".git",
+    ".venv",
+    ".doit.db*",
+    "__pycache__",
+    "*_cache",
+    "build",
+    "pydist",
+    "dist",
+    "archives",
+    ".registry",
+    "node_modules",
 )
 
 
@@ -300,6 +310,63 @@ class SeaweedS3:
 def s3_server(tmp_path: Path) -> Any:
     server = SeaweedS3(tmp_path / "seaweed")
     server.client().create_bucket(Bucket="envs")
+    yield server
+    server.stop()
+
+
+class Verdaccio:
+    """A real npm registry: verdaccio (installed by ./dev test) on 127.0.0.1, its own port,
+    storage and config; anyone may publish, as a private registry with a token would let us."""
+
+    BIN = REPO / "tests/verdaccio/node_modules/.bin/verdaccio"
+
+    def __init__(self, work: Path) -> None:
+        import socket
+        import time
+        import urllib.request
+
+        work.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        (work / "config.yaml").write_text(
+            "storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\nuplinks: {}\n"
+            "packages:\n  '**':\n    access: $all\n    publish: $all\nlog: {type: stdout, level: warn}\n"
+        )
+        self.url = f"http://127.0.0.1:{port}/"
+        log = (work / "verdaccio.log").open("ab")
+        self.process = subprocess.Popen(
+            [str(self.BIN), "--config", str(work / "config.yaml"), "--listen", f"127.0.0.1:{port}"],
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}-/ping", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"verdaccio did not start; see {work / 'verdaccio.log'}")
+
+    def env(self) -> dict[str, str]:
+        """What a publisher needs: the registry, and a token npm reads from $NPM_TOKEN."""
+        return {"RUNENV_NPM_REGISTRY": self.url, "NPM_TOKEN": "runenv-test-token-do-not-print"}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def npm_registry(tmp_path: Path) -> Any:
+    if not Verdaccio.BIN.exists():
+        pytest.fail("verdaccio is not installed: run the tests with ./dev test")
+    server = Verdaccio(tmp_path / "verdaccio")
     yield server
     server.stop()
 

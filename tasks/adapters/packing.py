@@ -47,11 +47,14 @@ def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     platform = platforms.load(layout.platforms)[platform_key]
     output = layout.archive(variant, archive_name(package_json(layout, variant)["version"], platform))
     checksum = output.with_name(output.name + ".sha256")
+    record = layout.archive_record(variant, platform_key)
     checksum.unlink(missing_ok=True)
+    record.unlink(missing_ok=True)
     verify_wheelhouse(layout, variant, platform_key, timeout_of(read_merged_config(layout, variant)))
     pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")
+    files.write_json_atomic(record, {"archive": output.name, "sha256": digest, "size": output.stat().st_size})
     print(
         f"{variant.cell(platform_key)}: {relative(layout, output)} {output.stat().st_size / 2**20:.1f} MB "
         f"sha256 {digest}"

@@ -24,8 +24,9 @@ from urllib.parse import urlparse
 
 from tasks.adapters import files
 from tasks.adapters.cache import sha256_of
-from tasks.adapters.cataloguing import catalogue_meta
-from tasks.core.catalogue import descriptor_key
+from tasks.adapters.cataloguing import catalogue_meta, gather
+from tasks.adapters.npm_registry import publish_npm
+from tasks.core.catalogue import Cell, descriptor_key
 from tasks.core.layout import Layout, Variant
 from tasks.errors import PublishError
 
@@ -172,19 +173,27 @@ class Upload:
     immutable: bool
 
 
-def plan(layout: Layout, variants: list[Variant]) -> list[Upload]:
-    index = files.read_json(layout.catalogue_dist / "index.json")
+def cell_uploads(layout: Layout, variants: list[Variant], cells: list[Cell]) -> list[Upload]:
+    """Each cell's archive and its .sha256, from the files packed here."""
+    by_name = {v.name: v for v in variants}
     uploads = []
-    for cell in index["cells"]:
-        variant = next(v for v in variants if v.name == cell["variant"])
-        archive = layout.archives_dir(variant) / Path(cell["archive"]).name
+    for cell in cells:
+        archive = layout.archives_dir(by_name[cell.variant]) / cell.archive_name
         uploads += [
-            Upload(cell["archive"], archive, True),
-            Upload(cell["archive"] + ".sha256", archive.with_name(archive.name + ".sha256"), True),
+            Upload(cell.archive_key, archive, True),
+            Upload(cell.archive_key + ".sha256", archive.with_name(archive.name + ".sha256"), True),
         ]
+    return uploads
+
+
+def catalogue_uploads(layout: Layout, variants: list[Variant]) -> list[Upload]:
+    """The descriptors of the catalogue's variants, then the catalogue, its index last."""
+    listed = files.read_json(layout.catalogue_package)["dependencies"]
+    uploads = []
     for variant in variants:
         package = files.read_json(layout.package_json(variant))
-        uploads.append(Upload(descriptor_key(package), layout.descriptor(variant), True))
+        if package["name"] in listed:
+            uploads.append(Upload(descriptor_key(package), layout.descriptor(variant), True))
     dist = layout.catalogue_dist
     catalogue_files = [layout.catalogue_package, *sorted((dist / "tengo").rglob("*.sw.json")), dist / "SHA256SUMS"]
     uploads += [
@@ -208,13 +217,12 @@ def refuse_conflicts(registry: Registry, uploads: list[tuple[Upload, str, str | 
         )
 
 
-def publish(layout: Layout, variants: list[Variant], force: bool = False) -> None:
-    target = os.environ.get(REGISTRY_VARIABLE) or catalogue_meta(layout)["registry"]
-    registry = open_registry(target, layout.root.resolve())
-    uploads = plan(layout, variants)
-    checked = [(u, sha256_of(u.path), registry.sha256_of(u.key)) for u in uploads]
+def send(registry: Registry, uploads: list[Upload], force: bool) -> int:
+    """Upload what the registry lacks (or holds differently, with --force); the number sent.
+    Archives not packed here are left to the machine that built them."""
+    present = [u for u in uploads if u.path.is_file()]
+    checked = [(u, sha256_of(u.path), registry.sha256_of(u.key)) for u in present]
     refuse_conflicts(registry, checked, force)
-    print(f"publishing to {registry.describe()}")
     sent = 0
     for upload, ours, there in checked:
         if there == ours:
@@ -225,6 +233,46 @@ def publish(layout: Layout, variants: list[Variant], force: bool = False) -> Non
         sent += 1
         size = upload.path.stat().st_size
         print(f"  upload {upload.key} ({size / MB:.1f} MB, {time.monotonic() - started:.1f} s)")
-    print(f"published: {sent} uploaded, {len(uploads) - sent} already there")
-    for item in files.read_json(layout.catalogue_dist / "index.json")["notVerifiedOnThisHost"]:
+    return sent
+
+
+def absent_from(registry: Registry, index: dict[str, Any]) -> list[str]:
+    """Cells the catalogue lists whose archive the registry does not hold (by sha256)."""
+    return [
+        f"{cell['variant']}-{cell['platform']}"
+        for cell in index["cells"]
+        if registry.sha256_of(cell["archive"]) != cell["sha256"]
+    ]
+
+
+def publish(layout: Layout, variants: list[Variant], force: bool = False, cells: str | None = None) -> None:
+    """Archives of the cells built here (matching *cells*, a glob), then, once the registry
+    holds every cell the catalogue lists, the descriptors, the catalogue (index last) and
+    the npm packages. A cell not built here is listed, never a crash: a native runner
+    publishes its own cells, and the last job the catalogue."""
+    target = os.environ.get(REGISTRY_VARIABLE) or catalogue_meta(layout)["registry"]
+    registry = open_registry(target, layout.root.resolve())
+    built, absent = gather(layout, variants, cells)
+    if absent and cells is None:
+        raise PublishError("not built here: " + ", ".join(absent) + "; build them, or publish a subset with --cells")
+    print(f"publishing to {registry.describe()}")
+    for name in absent:
+        print(f"  not built here: {name}")
+    sent = send(registry, cell_uploads(layout, variants, built), force)
+    index_path = layout.catalogue_dist / "index.json"
+    if not index_path.is_file():
+        print(f"published: {sent} uploaded; no catalogue here (doit catalogue) to publish")
+        return
+    index = files.read_json(index_path)
+    missing = absent_from(registry, index)
+    if missing:
+        message = "catalogue not published: the registry lacks " + ", ".join(missing)
+        if cells is None:
+            raise PublishError(message + " (publish them from the machines that built them: doit publish --cells)")
+        print(f"published: {sent} uploaded; {message}")
+        return
+    sent += send(registry, catalogue_uploads(layout, variants), force)
+    print(f"published: {sent} uploaded")
+    for item in index["notVerifiedOnThisHost"]:
         print(f"  not verified on this host: {item['variant']}-{item['platform']}: {'; '.join(item['reasons'])}")
+    publish_npm(layout, variants, force)

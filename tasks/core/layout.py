@@ -137,6 +137,11 @@ class Layout:
     def check_report(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "check.json"
 
+    def archive_record(self, variant: Variant, platform: str) -> Path:
+        """The packed archive's name, sha256 and size: enough to catalogue and publish the
+        cell on a machine that has only the cell's small files, not the archive."""
+        return self.cell_dir(variant, platform) / "archive.json"
+
     def env_manifest(self, variant: Variant, platform: str) -> Path:
         return self.pydist(variant, platform) / "runenv.json"
 

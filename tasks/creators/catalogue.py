@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tasks.core.platforms import PLATFORM_KEYS
@@ -17,35 +18,72 @@ def cell_outputs() -> list[Any]:
     for variant, platform in cells():
         archive = archive_target(variant, platform)
         outputs += [LAYOUT.env_manifest(variant, platform), LAYOUT.check_report(variant, platform)]
-        outputs += [archive, archive.with_name(archive.name + ".sha256")] if archive else []
+        outputs += [archive, LAYOUT.archive_record(variant, platform)] if archive else []
     return outputs
 
 
+CELLS_PARAM = {
+    "name": "cells",
+    "long": "cells",
+    "type": str,
+    "default": "",
+    "help": "only the cells matching this glob over <variant>-<platform> that are built here; builds nothing",
+}
+
+
+def requested_cells() -> str | None:
+    """The ``--cells`` glob of this command line, if any. Read while creating tasks because it
+    changes their dependencies: a partial catalogue or publish works with the cells built
+    here and never builds one (a runner publishes its own cells; the last job the rest)."""
+    arguments = sys.argv[1:]
+    for position, argument in enumerate(arguments):
+        if argument == "--cells" and position + 1 < len(arguments):
+            return arguments[position + 1]
+        if argument.startswith("--cells="):
+            return argument.split("=", 1)[1]
+    return None
+
+
 def task_catalogue() -> dict[str, Any]:
-    """catalogue/package.json and catalogue/dist/ (index.json, SHA256SUMS, descriptors)."""
+    """catalogue/package.json and catalogue/dist/ (index.json, SHA256SUMS, descriptors);
+    doit catalogue --cells '<glob>' catalogues only the matching cells built here."""
     found = list(variants())
+    partial = requested_cells() is not None
     return {
-        "actions": [action(f"{ADAPTERS}.cataloguing:write_catalogue", LAYOUT, found)],
-        "file_dep": [
+        "actions": [(catalogue_action, (), {})],
+        "params": [CELLS_PARAM],
+        "task_dep": [f"descriptor:{v.name}" for v in found] if partial else [],
+        "file_dep": []
+        if partial
+        else [
             LAYOUT.catalogue_config,
             *cell_outputs(),
             *(LAYOUT.descriptor(v) for v in found),
             *(LAYOUT.package_json(v) for v in found),
         ],
+        "uptodate": [False] if partial else [],
         "targets": [
             LAYOUT.catalogue_package,
             LAYOUT.catalogue_dist / "index.json",
             LAYOUT.catalogue_dist / "SHA256SUMS",
         ],
         "clean": [action(f"{ADAPTERS}.cataloguing:remove_catalogue", LAYOUT)],
+        "verbosity": 2,
     }
 
 
+def catalogue_action(cells: str) -> Any:
+    from tasks.creators.action import run
+
+    return run(f"{ADAPTERS}.cataloguing:write_catalogue", LAYOUT, list(variants()), cells or None)
+
+
 def task_publish() -> dict[str, Any]:
-    """Publish archives, descriptors and the catalogue, index last (doit publish [--force])."""
+    """Publish archives, descriptors, the catalogue (index last) and the npm packages
+    (doit publish [--force] [--cells '<glob>'])."""
     return {
         "actions": [(publish_action, (), {})],
-        "task_dep": ["catalogue"],
+        "task_dep": [] if requested_cells() is not None else ["catalogue"],
         "params": [
             {
                 "name": "force",
@@ -53,17 +91,18 @@ def task_publish() -> dict[str, Any]:
                 "type": bool,
                 "default": False,
                 "help": "replace objects whose sha256 differs",
-            }
+            },
+            CELLS_PARAM,
         ],
         "uptodate": [False],
         "verbosity": 2,
     }
 
 
-def publish_action(force: bool) -> Any:
+def publish_action(force: bool, cells: str) -> Any:
     from tasks.creators.action import run
 
-    return run(f"{ADAPTERS}.publishing:publish", LAYOUT, list(variants()), force=force)
+    return run(f"{ADAPTERS}.publishing:publish", LAYOUT, list(variants()), force=force, cells=cells or None)
 
 
 def task_matrix() -> dict[str, Any]:
