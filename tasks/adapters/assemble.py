@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,19 @@ def copy_one(
     if not source.is_dir() and entry["to"].endswith("/"):
         target = target / source.name
     copy_entry(layout.variant_dir(variant), entry["from"], target, root, protected, label)
+
+
+def link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """The base tree into the environment as hard links (a copy across filesystems): the base
+    stage already made it a private copy, so the interpreter's bytes are written once."""
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True, copy_function=link_or_copy)
 
 
 def clear_except_wheelhouse(root: Path) -> None:
@@ -72,12 +86,19 @@ def manifest(
         "variant": variant.name,
         "pythonVersion": variant.python_version,
         "platform": platform,
-        "base": {"url": base["url"], "path": base["path"], "sha256": base["sha256"]},
+        "base": {
+            "version": base["version"],
+            "treeSha256": base["treeSha256"],
+            "archiveUrl": base["url"],
+            "archiveSha256": base["sha256"],
+            "pruned": base["pruned"],
+            "sitePackagesRemoved": base["sitePackagesRemoved"],
+        },
         "lockHash": report["inputHash"],
         "packages": packages,
         "skipped": report["skipped"],
         "missingTopLevel": report.get("missingTopLevel", []),
-        "warnings": report.get("warnings", []),
+        "warnings": [*report.get("warnings", []), *base["warnings"]],
         "needsNativeRunner": [f"buildWheel {name}" for name in native],
         "envVars": merged["envVars"],
         "builderVersion": BUILDER_VERSION,
@@ -112,9 +133,7 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     root = layout.pydist(variant, platform_key)
     remove_archives(layout, variant, platform)
     clear_except_wheelhouse(root)
-    shutil.copytree(
-        layout.base_tree(variant, platform_key), root / env.interpreter_root, symlinks=True, dirs_exist_ok=True
-    )
+    link_tree(layout.base_tree(variant, platform_key), root / env.interpreter_root)
     protected = interpreter_files(layout.base_tree(variant, platform_key), env.interpreter_root)
     for entry in copy_entries(merged, platform_key):
         copy_one(layout, variant, entry, root, env, protected)

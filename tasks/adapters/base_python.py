@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.adapters.archive import extract_python
+from tasks.adapters.base_lean import empty_site_packages, floor_warnings, prune, tree_sha256
 from tasks.adapters.cache import Cache, sha256_of
 from tasks.adapters.commands import run_command
 from tasks.adapters.downloader import Download, fetch_all
@@ -190,18 +191,37 @@ def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     relocated = relocate_elf(target) + relocate_shebangs(target) if platform.os == "linux" else []
     if not platform.is_windows and not (target / "bin/python").exists():
         (target / "bin/python").symlink_to("python3")
+    lean = make_lean(layout, variant, platform, target)
     files.write_json_atomic(
         record,
         {
             "version": variant.python_version,
             "platform": platform_key,
             "url": source.url,
-            "path": source.path,
             "sha256": source.sha256,
             "relocated": relocated,
+            **lean,
         },
     )
     print(
         f"{variant.cell(platform_key)}: base CPython {variant.python_version} from {source.url or source.path}"
         + (f"; relocated {len(relocated)} files" if relocated else "")
+        + (f"; pruned {', '.join(lean['pruned'])}" if lean["pruned"] else "")
     )
+    for warning in lean["warnings"]:
+        print(f"  WARNING: {warning}")
+
+
+def make_lean(layout: Layout, variant: Variant, platform: Platform, target: Path) -> dict[str, Any]:
+    """Prune (build.prune, on by default), empty site-packages but for pip, warn about what
+    the platform's floor lacks, and identify the tree by its sha256."""
+    minor = ".".join(variant.python_version.split(".")[:2])
+    enabled = files.read_json(layout.merged_config(variant))["build"].get("prune", True)
+    removed = prune(target, minor, platform.is_windows) if enabled else []
+    leftovers = empty_site_packages(target, minor, platform.is_windows)
+    return {
+        "pruned": removed,
+        "sitePackagesRemoved": leftovers,
+        "warnings": floor_warnings(layout, target, platform),
+        "treeSha256": tree_sha256(target),
+    }

@@ -104,7 +104,7 @@ def test_end_to_end_environment_runs_after_relocation(
     assert tool.stdout.strip() == "hello from copyFiles"
     assert (unpacked / f"lib/python{MINOR}/site-packages/hello_mod/__init__.py").is_file()
     manifest = json.loads((unpacked / "runenv.json").read_text())
-    assert manifest["base"]["sha256"] == machine_python.sha256
+    assert manifest["base"]["archiveSha256"] == machine_python.sha256
     assert {p["name"] for p in manifest["packages"]} == {"markupsafe", "pyyaml"}
     check = json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())
     assert check["status"] == "passed" and check["imports"]["failures"] == []
@@ -315,3 +315,45 @@ def test_build_wheel_on_the_host_ships_a_wheel(doit: DoitRun, repo: Path, machin
     assert manifest["packages"][0]["file"] == "six-1.17.0-py2.py3-none-any.whl"
     assert manifest["needsNativeRunner"] == []
     assert json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())["status"] == "passed"
+
+
+def test_a_local_base_is_lean_and_described_by_its_tree(
+    doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path
+) -> None:
+    """A machine's CPython directory with a test suite, IDLE, a static libpython and
+    site-packages leftovers (a .pth that runs at every start): pruned, emptied but for pip,
+    recorded by version and tree sha256, never by its path; floor problems are warnings."""
+    local = tmp_path / "local"
+    local.mkdir()
+    subprocess.run(["tar", "-xzf", str(machine_python.archive), "-C", str(local)], check=True)
+    stdlib = local / "python" / f"lib/python{MINOR}"
+    for name in ("test/test_os.py", "idlelib/idle.py", "turtledemo/demo.py", f"config-{MINOR}-x/libpython{MINOR}.a"):
+        (stdlib / name).parent.mkdir(parents=True, exist_ok=True)
+        (stdlib / name).write_text("from the source machine\n")
+    site = stdlib / "site-packages"
+    (site / "pip").mkdir(parents=True)
+    (site / "pip/__init__.py").write_text("")
+    (site / "leftover.pth").write_text("import sys; print('runs at every start', file=sys.stderr)\n")
+    (site / "leftover_pkg").mkdir()
+    pythons = tmp_path / "pythons.json"
+    pythons.write_text(json.dumps({"versions": {machine_python.version: {HOST: {"path": str(local / "python")}}}}))
+    add_variant(repo, f"{machine_python.version}-lean", {"dependencies": ["six==1.17.0"]})
+    variant = f"{machine_python.version}-lean"
+    done = doit(f"build:{variant}-{HOST}", env={"RUNENV_PYTHONS": str(pythons)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = json.loads((repo / f"python-{variant}/pydist/{HOST}/runenv.json").read_text())
+    base = manifest["base"]
+    planted = {f"lib/python{MINOR}/{name}" for name in ("idlelib", "test", "turtledemo")}
+    assert planted | {f"lib/python{MINOR}/config-{MINOR}-x/libpython{MINOR}.a"} <= set(base["pruned"])
+    assert all(p in planted or p.endswith(".a") for p in base["pruned"]), "the machine's own libpython.a too"
+    assert base["sitePackagesRemoved"] == ["leftover.pth", "leftover_pkg"]
+    assert base["version"] == machine_python.version and len(base["treeSha256"]) == 64
+    assert str(local) not in json.dumps(manifest), "the base is described by its tree, not its path"
+    archive = next((repo / f"python-{variant}/archives").glob("*.tgz"))
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert not [n for n in names if "/test/" in n or n.endswith(("leftover.pth", ".a")) or "idlelib" in n]
+    assert f"lib/python{MINOR}/site-packages/pip/__init__.py" in names
+    floor = [w for w in manifest["warnings"] if w.startswith("base: ")]
+    assert floor == [line.removeprefix("  WARNING: ") for line in done.stdout.splitlines() if "WARNING: base: " in line]
+    assert floor and floor[0].startswith("base: links ") and "which linux-x64's floor does not provide" in floor[0]

@@ -1,0 +1,94 @@
+"""A lean, describable base CPython: pruned, with an empty site-packages, identified by the
+sha256 of its tree (never by the path it came from), and checked against the platform's
+floor when it came from a machine rather than a pinned portable build."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from tasks.adapters import files
+from tasks.adapters.binaries import read_binary
+from tasks.adapters.cache import sha256_of
+from tasks.adapters.static_check import environment_files, manylinux_libraries
+from tasks.core.base_prune import pruned, site_packages_leftovers, stdlib_dir
+from tasks.core.layout import Layout
+from tasks.core.linkage import NATIVE_FORMAT, Tree, floor_problem, resolve, system_libraries
+from tasks.core.platforms import Platform
+
+
+def remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def prune(tree: Path, minor: str, windows: bool) -> list[str]:
+    """Remove the test suite, IDLE, Tk and the static libpython; the removed paths."""
+    stdlib = tree / stdlib_dir(minor, windows)
+    candidates = [p.relative_to(tree).as_posix() for p in stdlib.glob("*")] if stdlib.is_dir() else []
+    candidates += [p.relative_to(tree).as_posix() for p in stdlib.glob("config-*/libpython*.a")]
+    removed = pruned(candidates, minor, windows)
+    for path in removed:
+        remove(tree / path)
+    return removed
+
+
+def empty_site_packages(tree: Path, minor: str, windows: bool) -> list[str]:
+    """Remove everything the source machine installed into site-packages except pip."""
+    site = tree / stdlib_dir(minor, windows) / "site-packages"
+    if not site.is_dir():
+        return []
+    leftovers = site_packages_leftovers(p.name for p in site.iterdir())
+    for name in leftovers:
+        remove(site / name)
+    return leftovers
+
+
+def tree_sha256(tree: Path) -> str:
+    """One digest of a tree: every path in order with its content's sha256 or link target."""
+    digest = hashlib.sha256()
+    for directory, dirs, names in sorted(os.walk(tree)):
+        dirs.sort()
+        for name in sorted(names + [d for d in dirs if (Path(directory) / d).is_symlink()]):
+            path = Path(directory) / name
+            relative = path.relative_to(tree).as_posix()
+            if path.is_symlink():
+                digest.update(f"{relative}\0link\0{os.readlink(path)}\n".encode())
+            else:
+                digest.update(f"{relative}\0file\0{sha256_of(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def floor_warnings(layout: Layout, tree: Path, platform: Platform) -> list[str]:
+    """Libraries the base needs that the platform's floor does not provide (libssl.so.3 from
+    a recent distribution), and symbol versions above the floor (GLIBC_2.35 against 2.28)."""
+    if platform.is_windows:
+        return []
+    system = system_libraries(
+        files.read_json(layout.configs / "system-libraries.json"), platform.os, manylinux_libraries(platform)
+    )
+    paths = environment_files(tree)
+    known = Tree(frozenset(paths))
+    libraries: set[str] = set()
+    above: list[str] = []
+    for where in sorted(paths):
+        path = tree / where
+        facts = read_binary(path) if path.is_file() and not path.is_symlink() else None
+        if facts is None or facts.format != NATIVE_FORMAT[platform.os]:
+            continue
+        libraries |= {f.library for f in resolve(where, facts, known, system) if f.kind == "unresolved"}
+        if problem := floor_problem(where, facts, platform.glibc_floor, platform.macos_floor):
+            above.append(problem)
+    warnings = []
+    if libraries:
+        warnings.append(
+            f"base: links {', '.join(sorted(libraries))}, which {platform.key}'s floor does not provide "
+            "(a CPython built on this machine; a python-build-standalone pin has none)"
+        )
+    if above:
+        warnings.append(f"base: {above[0]}" + (f" (and {len(above) - 1} more files)" if len(above) > 1 else ""))
+    return warnings
