@@ -109,5 +109,6 @@ def write_catalogue(layout: Layout, variants: list[Variant], pattern: str | None
 
 
 def remove_catalogue(layout: Layout) -> None:
-    shutil.rmtree(layout.catalogue_dist, ignore_errors=True)
-    layout.catalogue_package.unlink(missing_ok=True)
+    from tasks.cli import remove_paths
+
+    remove_paths([layout.catalogue_dist, layout.catalogue_package])

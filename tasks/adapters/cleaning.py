@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-
+from tasks.cli import remove_paths
 from tasks.core import platforms
 from tasks.core.layout import Layout, Variant
 
 
 def clean_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     platform = platforms.load(layout.platforms)[platform_key]
-    shutil.rmtree(layout.cell_dir(variant, platform_key), ignore_errors=True)
-    shutil.rmtree(layout.pydist(variant, platform_key), ignore_errors=True)
-    for archive in layout.archives_dir(variant).glob(f"*-{platform.os}-{platform.arch}.tgz*"):
-        archive.unlink()
+    archives = sorted(layout.archives_dir(variant).glob(f"*-{platform.os}-{platform.arch}.tgz*"))
+    remove_paths([layout.cell_dir(variant, platform_key), layout.pydist(variant, platform_key), *archives])
     for emptied in (
-        layout.build_dir(variant) / platform_key,
+        layout.build_dir(variant),
         layout.variant_dir(variant) / "pydist",
         layout.archives_dir(variant),
     ):
         if emptied.is_dir() and not any(emptied.iterdir()):
             emptied.rmdir()
-    print(f"cleaned {variant.cell(platform_key)}")

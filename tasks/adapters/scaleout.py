@@ -18,4 +18,4 @@ def write_matrix(layout: Layout, variants: list[Variant], platforms: list[str], 
     }
     result = matrix([v.name for v in variants], platforms, build_wheel)
     files.write_text_atomic(output, json.dumps(result, separators=(",", ":")) + "\n")
-    print(json.dumps(result, indent=2))
+    print(f"wrote {output.name} ({len(result['include'])} jobs)")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from functools import cache
+from collections.abc import Callable, Iterator
+from functools import cache, wraps
 from pathlib import Path
+from typing import Any
 
 from tasks.adapters.workspace import discover
 from tasks.core.layout import Layout, Variant
@@ -19,6 +21,26 @@ ROOT = Path(__file__).resolve().parents[2]
 # doit runs from the dodo file's directory: declare paths relative to it, so that
 # `doit python-3.12.10/build/config.json` names the same target the task declares.
 LAYOUT = Layout(Path(os.path.relpath(ROOT)))
+
+
+def removes_targets(creator: Callable[[], Iterator[dict[str, Any]]]) -> Callable[[], Iterator[dict[str, Any]]]:
+    """A creator whose ``clean: True`` tasks remove their targets with one line per removed
+    path (doit's own clean prints "removing file" or "cannot remove" lines)."""
+
+    @wraps(creator)
+    def described() -> Iterator[dict[str, Any]]:
+        for task in creator():
+            if task.get("clean") is True:
+                task["clean"] = [(remove_paths, [list(task["targets"])])]
+            yield task
+
+    return described
+
+
+def remove_paths(paths: list[Path]) -> None:
+    from tasks.cli import remove_paths as remove
+
+    remove(paths)
 
 
 @cache

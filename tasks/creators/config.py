@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.creators.action import action
-from tasks.creators.common import LAYOUT, unpinned_note, variants
+from tasks.creators.common import LAYOUT, removes_targets, unpinned_note, variants
 
 CODE = [LAYOUT.root / "tasks" / "core" / name for name in ("merge.py", "validate.py")]
 
 
+@removes_targets
 def task_config() -> Iterator[dict[str, Any]]:
     """Validate and merge configs/shared-config.json with each python-<variant>/config.json."""
     for variant in variants():

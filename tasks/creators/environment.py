@@ -12,7 +12,7 @@ from typing import Any
 
 from tasks.core.layout import Variant
 from tasks.creators.action import action
-from tasks.creators.common import LAYOUT, cells, variants
+from tasks.creators.common import LAYOUT, cells, remove_paths, removes_targets, variants
 
 ADAPTERS = "tasks.adapters"
 
@@ -80,7 +80,7 @@ def task_base() -> Iterator[dict[str, Any]]:
             "file_dep": [LAYOUT.pythons],
             "uptodate": [config_changed(inputs)],
             "targets": [LAYOUT.base_record(variant, platform)],
-            "clean": [f"rm -rf {LAYOUT.base_tree(variant, platform)}"],
+            "clean": [(remove_paths, [[LAYOUT.base_tree(variant, platform)]])],
         }
 
 
@@ -97,10 +97,11 @@ def task_assemble() -> Iterator[dict[str, Any]]:
             ],
             "uptodate": [(copy_sources_unchanged, (variant,), {})],
             "targets": [LAYOUT.env_manifest(variant, platform)],
-            "clean": [f"rm -rf {LAYOUT.pydist(variant, platform)}"],
+            "clean": [(remove_paths, [[LAYOUT.pydist(variant, platform)]])],
         }
 
 
+@removes_targets
 def task_check() -> Iterator[dict[str, Any]]:
     """Verify each environment: linkage, minimum OS and completeness on every platform; on the
     host also an offline install and an import of every module."""
@@ -126,6 +127,7 @@ def wheelhouse_unchanged(variant: Variant, platform: str) -> bool:
     return unchanged_since_verified(LAYOUT.wheelhouse(variant, platform), LAYOUT.wheelhouse_record(variant, platform))
 
 
+@removes_targets
 def task_pack() -> Iterator[dict[str, Any]]:
     """A byte-reproducible archives/<version>-<os>-<arch>.tgz and its .sha256 per cell, from a
     wheelhouse verified against runenv.json."""
@@ -145,6 +147,7 @@ def task_pack() -> Iterator[dict[str, Any]]:
         }
 
 
+@removes_targets
 def task_descriptor() -> Iterator[dict[str, Any]]:
     """dist/tengo/software/main.sw.json: what the data platform reads about a variant."""
     for variant in variants():

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.creators.action import action
-from tasks.creators.common import LAYOUT, cells
+from tasks.creators.common import LAYOUT, cells, removes_targets
 
 
+@removes_targets
 def task_fetch() -> Iterator[dict[str, Any]]:
     """Download each cell's selected files (parallel, SHA-256 verified, cached)."""
     for variant, platform in cells():

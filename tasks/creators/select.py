@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.creators.action import action
-from tasks.creators.common import LAYOUT, cells
+from tasks.creators.common import LAYOUT, cells, removes_targets
 
 
+@removes_targets
 def task_select() -> Iterator[dict[str, Any]]:
     """Pick each cell's files from the universal lock (pure, no network)."""
     for variant, platform in cells():

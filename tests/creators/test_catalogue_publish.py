@@ -404,3 +404,30 @@ def test_s3_5xx_during_upload_is_retried_then_one_clear_line(
     assert "uploading catalogue/dist/SHA256SUMS: " in failed.stdout and "InternalError" in failed.stdout
     assert "Traceback" not in failed.stdout + failed.stderr
     assert SeaweedS3.SECRET not in failed.stdout + failed.stderr
+
+
+def test_list_info_clean_and_matrix_speak_plainly(repo_env: tuple[Path, dict[str, str]]) -> None:
+    repo, env = repo_env
+    variant_a, variant_b = variants_of(repo)
+    table = run(repo, env, "list").stdout.splitlines()
+    assert table[0].split() == ["variant", "linux-x64", "linux-arm64", "macos-x64", "macos-arm64", "win-x64"]
+    assert [line.split() for line in table[1:3]] == [[v] + ["built"] * 5 for v in (variant_a, variant_b)]
+    assert max(len(line) for line in table) <= 80
+    info = run(repo, env, "info", f"build:{variant_a}-{HOST}")
+    assert info.returncode == 0, info.stdout + info.stderr
+    config = repo / f"python-{variant_b}/config.json"
+    document = json.loads(config.read_text())
+    document["packages"]["dependencies"].append("markupsafe==3.0.2")
+    config.write_text(json.dumps(document))
+    stale = run(repo, env, "list").stdout.splitlines()
+    assert stale[2].split() == [variant_b] + ["stale"] * 5 and stale[1].split() == [variant_a] + ["built"] * 5
+    cleaned = run(repo, env, "clean", f"build:{variant_a}-{HOST}")
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    lines = cleaned.stdout.splitlines()
+    assert lines and all(line.startswith("removed python-") for line in lines), lines
+    assert f"removed python-{variant_a}/pydist/{HOST}" in lines
+    again = run(repo, env, "clean", f"build:{variant_a}-{HOST}")
+    assert again.returncode == 0 and again.stdout == "", again.stdout
+    matrix = run(repo, env, "matrix")
+    jobs = len(json.loads((repo / "matrix.json").read_text())["include"])
+    assert matrix.stdout.splitlines()[-1] == f"wrote matrix.json ({jobs} jobs)"

@@ -1,0 +1,101 @@
+"""doit's `list` and `clean`, as a runenv user meets them (registered in pyproject.toml under
+``[tool.doit.plugins.COMMAND]``).
+
+- ``doit list`` starts with the cells: one row per variant, one column per platform, each
+  ``built``, ``stale`` (built, but an input changed since) or ``unbuilt``; then doit's usual
+  task listing. With task names or ``--all`` it is doit's list alone.
+- ``doit clean`` prints one line per removed path (the clean actions say what they removed),
+  nothing when there is nothing to remove; doit's "executing …" lines are dropped.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from doit.cmd_clean import Clean
+from doit.cmd_list import List
+
+from tasks.core.platforms import PLATFORM_KEYS
+
+CHAIN = ("select", "fetch", "base", "assemble", "pack")
+SHORT = {"linux-x64": "linux-x64", "linux-aarch64": "linux-arm64", "macosx-x64": "macos-x64",
+         "macosx-aarch64": "macos-arm64", "windows-x64": "win-x64"}  # fmt: skip
+
+
+def cell_state(variant: Any, platform: str, tasks: dict[str, Any], status_of: Any) -> str:
+    from tasks.creators.common import LAYOUT
+
+    if not LAYOUT.archive_record(variant, platform).is_file():
+        return "unbuilt"
+    names = [f"config:{variant.name}", f"lock:{variant.name}", *(f"{s}:{variant.cell(platform)}" for s in CHAIN)]
+    return "built" if all(status_of(tasks[n]) == "up-to-date" for n in names if n in tasks) else "stale"
+
+
+def cell_table(tasks: dict[str, Any], status_of: Any) -> list[str]:
+    from tasks.creators.common import variants
+
+    found = variants()
+    width = max([len("variant"), *(len(v.name) for v in found)])
+    lines = ["variant".ljust(width) + "".join(f"  {SHORT[p]:<11}" for p in PLATFORM_KEYS)]
+    for variant in found:
+        states = [cell_state(variant, p, tasks, status_of) for p in PLATFORM_KEYS]
+        lines.append(variant.name.ljust(width) + "".join(f"  {s:<11}" for s in states))
+    return [line.rstrip() for line in lines]
+
+
+class CellList(List):
+    doc_purpose = "list the cells (variant x platform: built, stale, unbuilt) and the tasks"
+
+    def _execute(  # doit passes the options by these names
+        self,
+        subtasks: bool = False,
+        quiet: bool = True,
+        status: bool = False,
+        private: bool = False,
+        list_deps: bool = False,
+        template: str | None = None,
+        sort: str = "name",
+        pos_args: list[str] | None = None,
+    ) -> Any:
+        if not pos_args and not subtasks:
+            tasks = {t.name: t for t in self.task_list}
+
+            def status_of(task: Any) -> str:
+                return str(self.dep_manager.get_status(task, tasks).status)
+
+            self.outstream.write("\n".join(cell_table(tasks, status_of)) + "\n\n")
+        return super()._execute(subtasks, quiet, status, private, list_deps, template, sort, pos_args)
+
+
+class DroppingExecutingLines(io.TextIOBase):
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if " - executing '" not in text:
+            self.stream.write(text)
+        return len(text)
+
+
+class QuietClean(Clean):
+    doc_purpose = "remove what tasks created, one line per removed path"
+
+    def clean_tasks(self, tasks: Any, dryrun: bool, cleanforget: bool) -> Any:
+        self.outstream: Any = DroppingExecutingLines(self.outstream)
+        return super().clean_tasks(tasks, dryrun, cleanforget)
+
+
+def remove_paths(paths: list[Path]) -> None:
+    """A clean action: remove each path that exists, saying so; silent otherwise."""
+    import shutil
+
+    for path in paths:
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            continue
+        print(f"removed {path}")
