@@ -409,10 +409,13 @@ def test_s3_5xx_during_upload_is_retried_then_one_clear_line(
 def test_list_info_clean_and_matrix_speak_plainly(repo_env: tuple[Path, dict[str, str]]) -> None:
     repo, env = repo_env
     variant_a, variant_b = variants_of(repo)
+    copied = run(repo, env, "list").stdout.splitlines()
+    assert copied[1].split()[1:] == ["stale"] * 5, "a copied wheelhouse is verified again before packing"
+    assert run(repo, env, "build").returncode == 0
     table = run(repo, env, "list").stdout.splitlines()
     assert table[0].split() == ["variant", "linux-x64", "linux-arm64", "macos-x64", "macos-arm64", "win-x64"]
     assert [line.split() for line in table[1:3]] == [[v] + ["built"] * 5 for v in (variant_a, variant_b)]
-    assert max(len(line) for line in table) <= 80
+    assert table[3] == "" and max(len(line) for line in table[:3]) <= 80
     info = run(repo, env, "info", f"build:{variant_a}-{HOST}")
     assert info.returncode == 0, info.stdout + info.stderr
     config = repo / f"python-{variant_b}/config.json"
