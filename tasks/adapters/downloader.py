@@ -153,37 +153,45 @@ def fetch_one(
 
 
 class Progress:
-    """A rich progress bar (files, bytes, rate) on a terminal; plain lines otherwise."""
+    """One progress line on a terminal, at most 80 columns: the label, a bar, bytes as bytes
+    (``12.3/45.6 MB``), the rate, and files as files (``3/30 files``); plain lines otherwise."""
 
-    def __init__(self, items: Sequence[Download], label: str) -> None:
-        self.tty = sys.stdout.isatty()
+    WIDTH = 80
+
+    def __init__(self, items: Sequence[Download], label: str, console: Any = None) -> None:
+        self.tty = console is not None or sys.stdout.isatty()
         self.label = label
-        self.bar = None
+        self.total_files = len(items)
+        self.done_files = 0
+        self.bar: Any = None
         if self.tty:
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                MofNCompleteColumn,
-                TransferSpeedColumn,
-            )
-            from rich.progress import (
-                Progress as Bar,
-            )
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
+            from rich.progress import Progress as Bar
 
+            console = console or Console(width=min(self.WIDTH, Console().width))
             self.bar = Bar(
-                "{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), MofNCompleteColumn()
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=16),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TextColumn("{task.fields[files]}"),
+                console=console,
             )
-            self.bytes_task = self.bar.add_task(label, total=sum(i.size or 0 for i in items))
-            self.files_task = self.bar.add_task("files", total=len(items))
+            self.task = self.bar.add_task(label[:22], total=sum(i.size or 0 for i in items), files=self.files_text())
             self.bar.start()
+
+    def files_text(self) -> str:
+        return f"{self.done_files}/{self.total_files} files"
 
     def advance_bytes(self, count: int) -> None:
         if self.bar is not None:
-            self.bar.advance(self.bytes_task, count)
+            self.bar.advance(self.task, count)
 
     def file_done(self, item: Download, downloaded: bool) -> None:
+        self.done_files += 1
         if self.bar is not None:
-            self.bar.advance(self.files_task)
+            self.bar.update(self.task, files=self.files_text())
         else:
             print(f"  {'fetched' if downloaded else 'cached '} {item.filename}", flush=True)
 

@@ -152,3 +152,25 @@ def test_stalled_download_fails_naming_the_timeout(
     with pytest.raises(FetchError) as caught:
         fetch_all([item_for(server)], Cache(tmp_path / "cache"), 1, 0.5, "t")
     assert str(caught.value) == f"six: {server.url} timed out {downloader.RETRIES} times (build.timeout 0.5 s)"
+
+
+def test_the_progress_line_counts_files_and_bytes_within_80_columns() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tasks.adapters.downloader import Progress
+
+    items = [Download(f"pkg{i}", "https://x/y", "0" * 64, 3 * 2**20, f"pkg{i}-1.0-py3-none-any.whl") for i in range(7)]
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, force_terminal=True, color_system=None)
+    progress = Progress(items, "3.12.10-linux-aarch64 wheelhouse (a long label)", console=console)
+    progress.advance_bytes(5 * 2**20)
+    progress.file_done(items[0], True)
+    progress.close()
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue()).replace("\r", "\n")
+    last = [line for line in text.splitlines() if line.strip()][-1]
+    assert len(last) <= 80, last
+    assert "1/7 files" in last and "5.2/22.0 MB" in last, last
