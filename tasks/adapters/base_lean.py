@@ -26,12 +26,27 @@ def remove(path: Path) -> None:
         path.unlink()
 
 
-def prune(tree: Path, minor: str, windows: bool) -> list[str]:
-    """Remove the test suite, IDLE, Tk and the static libpython; the removed paths."""
+def prunable(tree: Path, minor: str, windows: bool) -> list[str]:
+    """The test suite, IDLE, Tk and the static libpython in *tree* (relative paths)."""
     stdlib = tree / stdlib_dir(minor, windows)
     candidates = [p.relative_to(tree).as_posix() for p in stdlib.glob("*")] if stdlib.is_dir() else []
     candidates += [p.relative_to(tree).as_posix() for p in stdlib.glob("config-*/libpython*.a")]
-    removed = pruned(candidates, minor, windows)
+    return pruned(candidates, minor, windows)
+
+
+def site_leftovers(tree: Path, minor: str, windows: bool) -> list[str]:
+    """What the source machine installed into site-packages, other than pip (names)."""
+    site = tree / stdlib_dir(minor, windows) / "site-packages"
+    return site_packages_leftovers(p.name for p in site.iterdir()) if site.is_dir() else []
+
+
+def site_paths(names: list[str], minor: str, windows: bool) -> list[str]:
+    return [f"{stdlib_dir(minor, windows)}/site-packages/{name}" for name in names]
+
+
+def prune(tree: Path, minor: str, windows: bool) -> list[str]:
+    """Remove the test suite, IDLE, Tk and the static libpython; the removed paths."""
+    removed = prunable(tree, minor, windows)
     for path in removed:
         remove(tree / path)
     return removed
@@ -39,13 +54,22 @@ def prune(tree: Path, minor: str, windows: bool) -> list[str]:
 
 def empty_site_packages(tree: Path, minor: str, windows: bool) -> list[str]:
     """Remove everything the source machine installed into site-packages except pip."""
-    site = tree / stdlib_dir(minor, windows) / "site-packages"
-    if not site.is_dir():
-        return []
-    leftovers = site_packages_leftovers(p.name for p in site.iterdir())
-    for name in leftovers:
-        remove(site / name)
+    leftovers = site_leftovers(tree, minor, windows)
+    for path in site_paths(leftovers, minor, windows):
+        remove(tree / path)
     return leftovers
+
+
+def copy_lean(source: Path, target: Path, skipped: set[str]) -> None:
+    """Copy a CPython directory without the *skipped* relative paths (never copied at all)."""
+
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        relative = Path(directory).relative_to(source).as_posix()
+        prefix = "" if relative == "." else f"{relative}/"
+        return [name for name in names if f"{prefix}{name}" in skipped]
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, symlinks=True, ignore=ignore)
 
 
 def tree_sha256(tree: Path) -> str:
@@ -63,6 +87,12 @@ def tree_sha256(tree: Path) -> str:
     return digest.hexdigest()
 
 
+def may_be_native(where: str) -> bool:
+    """Executables and shared libraries: in bin/, or named like a library (skips the .py files)."""
+    name = where.rsplit("/", 1)[-1]
+    return where.startswith("bin/") or ".so" in name or name.endswith(".dylib")
+
+
 def floor_warnings(layout: Layout, tree: Path, platform: Platform) -> list[str]:
     """Libraries the base needs that the platform's floor does not provide (libssl.so.3 from
     a recent distribution), and symbol versions above the floor (GLIBC_2.35 against 2.28)."""
@@ -75,7 +105,7 @@ def floor_warnings(layout: Layout, tree: Path, platform: Platform) -> list[str]:
     known = Tree(frozenset(paths))
     libraries: set[str] = set()
     above: list[str] = []
-    for where in sorted(paths):
+    for where in sorted(p for p in paths if may_be_native(p)):
         path = tree / where
         facts = read_binary(path) if path.is_file() and not path.is_symlink() else None
         if facts is None or facts.format != NATIVE_FORMAT[platform.os]:

@@ -11,7 +11,16 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.adapters.archive import extract_python
-from tasks.adapters.base_lean import empty_site_packages, floor_warnings, prune, tree_sha256
+from tasks.adapters.base_lean import (
+    copy_lean,
+    empty_site_packages,
+    floor_warnings,
+    prunable,
+    prune,
+    site_leftovers,
+    site_paths,
+    tree_sha256,
+)
 from tasks.adapters.cache import Cache, sha256_of
 from tasks.adapters.commands import run_command
 from tasks.adapters.downloader import Download, fetch_all
@@ -157,12 +166,12 @@ def foreign_paths(tree: Path, linux: bool) -> list[str]:
     return offending
 
 
-def place_tree(source: BaseSource, target: Path, timeout: float) -> None:
+def place_tree(source: BaseSource, target: Path, timeout: float, skipped: set[str]) -> None:
+    """The base tree at *target*; a local directory is copied without the *skipped* paths."""
     if source.url:
         extract_python(download_archive(source, timeout), target, source.url.rsplit("/", 1)[-1])
     elif source.path and Path(source.path).is_dir():
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source.path, target, symlinks=True)
+        copy_lean(Path(source.path), target, skipped)
     else:
         extract_python(local_archive(source), target)
 
@@ -181,7 +190,12 @@ def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     record.unlink(missing_ok=True)
     remove_archives(layout, variant, platform)
     timeout = float(files.read_json(layout.merged_config(variant))["build"].get("timeout", 900))
-    place_tree(source, target, timeout)
+    minor = ".".join(variant.python_version.split(".")[:2])
+    prune_enabled = files.read_json(layout.merged_config(variant))["build"].get("prune", True)
+    local = Path(source.path) if source.path and Path(source.path).is_dir() else None
+    skipped_pruned = prunable(local, minor, platform.is_windows) if local and prune_enabled else []
+    skipped_site = site_leftovers(local, minor, platform.is_windows) if local else []
+    place_tree(source, target, timeout, {*skipped_pruned, *site_paths(skipped_site, minor, platform.is_windows)})
     if is_host(platform) and (actual := interpreter_version(target, platform)) != variant.python_version:
         shutil.rmtree(target)
         raise BuildError(
@@ -191,7 +205,7 @@ def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     relocated = relocate_elf(target) + relocate_shebangs(target) if platform.os == "linux" else []
     if not platform.is_windows and not (target / "bin/python").exists():
         (target / "bin/python").symlink_to("python3")
-    lean = make_lean(layout, variant, platform, target)
+    lean = make_lean(layout, variant, platform, target, (skipped_pruned, skipped_site))
     files.write_json_atomic(
         record,
         {
@@ -212,16 +226,19 @@ def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
         print(f"  WARNING: {warning}")
 
 
-def make_lean(layout: Layout, variant: Variant, platform: Platform, target: Path) -> dict[str, Any]:
+def make_lean(
+    layout: Layout, variant: Variant, platform: Platform, target: Path, skipped: tuple[list[str], list[str]]
+) -> dict[str, Any]:
     """Prune (build.prune, on by default), empty site-packages but for pip, warn about what
-    the platform's floor lacks, and identify the tree by its sha256."""
+    the platform's floor lacks, and identify the tree by its sha256. *skipped*: what a local
+    directory's copy already left out (pruned paths, site-packages names)."""
     minor = ".".join(variant.python_version.split(".")[:2])
     enabled = files.read_json(layout.merged_config(variant))["build"].get("prune", True)
     removed = prune(target, minor, platform.is_windows) if enabled else []
     leftovers = empty_site_packages(target, minor, platform.is_windows)
     return {
-        "pruned": removed,
-        "sitePackagesRemoved": leftovers,
+        "pruned": sorted({*skipped[0], *removed}),
+        "sitePackagesRemoved": sorted({*skipped[1], *leftovers}),
         "warnings": floor_warnings(layout, target, platform),
         "treeSha256": tree_sha256(target),
     }

@@ -104,7 +104,7 @@ def installed_venv(python: Path, venv: Path, manifest: Path, no_deps: bool, time
     if marker.is_file() and marker.read_text() == digest and venv_interpreter(venv).exists():
         return venv_interpreter(venv)
     shutil.rmtree(venv, ignore_errors=True)
-    run_command([python, "-m", "venv", venv], f"creating a venv of {python}", timeout)
+    run_command([python, "-m", "venv", "--without-pip", venv], f"creating a venv of {python}", timeout)
     packages = manifest.parent / "packages"
     command = [uv_binary(), "pip", "install", "--python", venv_interpreter(venv), "--no-index", "--find-links",
                packages, "-r", packages / "requirements.txt", *(["--no-deps"] if no_deps else [])]  # fmt: skip
