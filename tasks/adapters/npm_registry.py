@@ -102,7 +102,7 @@ def package_dirs(layout: Layout, variants: list[Variant]) -> list[Path]:
     return [*chosen, layout.catalogue_package.parent]
 
 
-def publish_npm(layout: Layout, variants: list[Variant], force: bool = False) -> None:
+def publish_npm(layout: Layout, variants: list[Variant]) -> None:
     url = os.environ.get(NPM_REGISTRY_VARIABLE) or catalogue_meta(layout).get("npmRegistry")
     if not url:
         print(f"npm: ${NPM_REGISTRY_VARIABLE} is not set; npm packages not published")

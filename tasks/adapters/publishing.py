@@ -275,4 +275,4 @@ def publish(layout: Layout, variants: list[Variant], force: bool = False, cells:
     print(f"published: {sent} uploaded")
     for item in index["notVerifiedOnThisHost"]:
         print(f"  not verified on this host: {item['variant']}-{item['platform']}: {'; '.join(item['reasons'])}")
-    publish_npm(layout, variants, force)
+    publish_npm(layout, variants)
