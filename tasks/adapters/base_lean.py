@@ -31,6 +31,7 @@ def prunable(tree: Path, minor: str, windows: bool) -> list[str]:
     stdlib = tree / stdlib_dir(minor, windows)
     candidates = [p.relative_to(tree).as_posix() for p in stdlib.glob("*")] if stdlib.is_dir() else []
     candidates += [p.relative_to(tree).as_posix() for p in stdlib.glob("config-*/libpython*.a")]
+    candidates += [p.relative_to(tree).as_posix() for p in (tree / "bin").glob("idle*")]
     return pruned(candidates, minor, windows)
 
 

@@ -23,11 +23,15 @@ def stdlib_dir(minor: str, windows: bool) -> str:
 
 
 def pruned(paths: Iterable[str], minor: str, windows: bool) -> list[str]:
-    """The top-most paths under the standard library that ``build.prune`` removes."""
+    """The top-most paths that ``build.prune`` removes: under the standard library, and IDLE's
+    launchers in bin/."""
     stdlib = stdlib_dir(minor, windows)
     found = []
     for path in sorted(paths):
         relative = PurePosixPath(path)
+        if not windows and relative.parent.as_posix() == "bin" and relative.name.startswith("idle"):
+            found.append(path)  # IDLE's launchers go with idlelib
+            continue
         try:
             inside = relative.relative_to(stdlib)
         except ValueError:
