@@ -142,6 +142,28 @@ def make_wheel(directory: Path, name: str, version: str, tag: str, requires: lis
     return wheel
 
 
+def make_sdist(directory: Path, name: str, version: str, setup_py: str) -> Path:
+    """A setuptools sdist whose setup.py is *setup_py* (one that raises stands for a broken build)."""
+    import io
+    import tarfile
+
+    directory.mkdir(parents=True, exist_ok=True)
+    sdist = directory / f"{name}-{version}.tar.gz"
+    root = f"{name}-{version}"
+    files = {
+        f"{root}/pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\n'
+        'build-backend = "setuptools.build_meta"\n',
+        f"{root}/setup.py": setup_py,
+        f"{root}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    }
+    with tarfile.open(sdist, "w:gz") as archive:
+        for member, text in files.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(text.encode())
+            archive.addfile(info, io.BytesIO(text.encode()))
+    return sdist
+
+
 class MachinePython:
     """The CPython running the tests, copied to a temp dir in python-build-standalone layout
     (top folder python/), packed as an install_only-style archive and served on loopback.

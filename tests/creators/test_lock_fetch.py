@@ -221,23 +221,9 @@ def test_a_package_locked_in_two_versions_is_no_conflict(repo: Path, doit: DoitR
 
 def failing_sdist(directory: Path) -> Path:
     """brokensetup 1.0: an sdist whose setup.py raises, as a broken build backend run would."""
-    import io
-    import tarfile
+    from tests.conftest import make_sdist
 
-    directory.mkdir(parents=True, exist_ok=True)
-    sdist = directory / "brokensetup-1.0.tar.gz"
-    files = {
-        "brokensetup-1.0/pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\n'
-        'build-backend = "setuptools.build_meta"\n',
-        "brokensetup-1.0/setup.py": "raise RuntimeError('this sdist cannot be built')\n",
-        "brokensetup-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: brokensetup\nVersion: 1.0\n",
-    }
-    with tarfile.open(sdist, "w:gz") as archive:
-        for name, text in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(text.encode())
-            archive.addfile(info, io.BytesIO(text.encode()))
-    return sdist
+    return make_sdist(directory, "brokensetup", "1.0", "raise RuntimeError('this sdist cannot be built')\n")
 
 
 def test_resolver_errors_are_classified_not_fallen_back_on(repo: Path, doit: DoitRun, tmp_path: Path) -> None:

@@ -4,16 +4,14 @@ a local PEP 503 index on loopback for the fork case and the default index for th
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tasks.core import toml
-from tests.conftest import DoitRun, LocalIndex, add_variant, executed, make_wheel
+from tests.conftest import DoitRun, LocalIndex, add_variant, executed, make_sdist, make_wheel
 
 NO_WHEEL = "missing: no version has a wheel for this platform (at its floor)"
 FORKY_2_TAGS = (
@@ -113,20 +111,8 @@ def test_a_package_with_no_wheel_for_a_platform_is_missing_there(repo: Path, doi
 
 def version_reporting_sdist(directory: Path) -> Path:
     """pyver 1.0: an sdist whose build fails, saying which Python runs it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    sdist = directory / "pyver-1.0.tar.gz"
-    files = {
-        "pyver-1.0/pyproject.toml": '[build-system]\nrequires = ["setuptools>=61"]\n'
-        'build-backend = "setuptools.build_meta"\n',
-        "pyver-1.0/setup.py": "import sys\nraise RuntimeError('built on Python %d.%d' % sys.version_info[:2])\n",
-        "pyver-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: pyver\nVersion: 1.0\n",
-    }
-    with tarfile.open(sdist, "w:gz") as archive:
-        for name, text in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(text.encode())
-            archive.addfile(info, io.BytesIO(text.encode()))
-    return sdist
+    setup = "import sys\nraise RuntimeError('built on Python %d.%d' % sys.version_info[:2])\n"
+    return make_sdist(directory, "pyver", "1.0", setup)
 
 
 @pytest.mark.network  # setuptools, for the build
