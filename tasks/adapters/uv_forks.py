@@ -1,0 +1,171 @@
+"""Every platform gets the best version that has a wheel: gaps, forks, and pins without one.
+
+uv's universal resolution checks wheels against environment markers only. runenv checks each
+locked version against each platform's tags, floors included (manylinux 2.28, macOS 13.0). A
+gap is closed by resolving that platform alone at its floor and pinning its choices under the
+platform's marker, so only the packages that must differ fork; the lock says which and why.
+A top-level ``==`` pin without a wheel for a platform is an error naming the nearest versions
+that have one; an unpinned top-level package no version of which has a wheel there is marked
+off that platform and reported missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tasks.adapters.uv_runner import (
+    PinWithoutWheel,
+    UvRunner,
+    cause_of,
+    floor_env,
+    in_parallel,
+    probe_args,
+    top_level_pins,
+)
+from tasks.core import wheel_coverage
+from tasks.core.platforms import Platform
+from tasks.core.resolver_errors import no_wheel_name, platform_gap
+from tasks.core.resolver_input import ResolverInput
+from tasks.errors import LockError
+
+
+class WheelForks(UvRunner):
+    def universal_tolerating(
+        self, spec: ResolverInput, temp: Path, previous: Path | None, upgrade: bool
+    ) -> dict[str, Any]:
+        """The universal lock. A package with no version that has a wheel for a platform is
+        an error when it is a top-level pin; any other such package is let through without
+        --only-binary, and will be missing on that platform (as the old builder's was)."""
+        environments = {key: p.environment(spec.python_version) for key, p in self.platforms.items()}
+        for _ in range(10):
+            try:
+                return self.compile_universal(spec, temp / "universal", previous, upgrade, [])
+            except LockError as error:
+                found = platform_gap(str(error), environments)
+                if found is None or found[1] in self.tolerated.get(found[0], set()):
+                    raise
+                name, key = found
+                if pins := top_level_pins(spec.requirements, name):
+                    raise PinWithoutWheel(self.pin_message(spec, self.pin_gaps(spec, pins[0], temp), temp)) from None
+                if name not in spec.roots:
+                    raise LockError(
+                        f"lock {spec.variant}: {name}, a dependency of the config's packages, has no version with "
+                        f"a wheel for {key}: add a skip rule on {key} for the top-level package that needs it, or "
+                        f"add {name} to packages.resolution.allowSourceList to ship its sdist"
+                    ) from None
+                self.tolerated.setdefault(name, set()).add(key)
+        return self.compile_universal(spec, temp / "universal", previous, upgrade, [])
+
+    def pin_gaps(self, spec: ResolverInput, text: str, work: Path) -> list[tuple[wheel_coverage.Gap, str]]:
+        """The platforms a top-level pin applies on and has no wheel for."""
+        name, version = canonicalize_name(Requirement(text).name), str(wheel_coverage.exact_pin(text))
+        gaps = [
+            wheel_coverage.Gap(name, version, key)
+            for key, platform in self.platforms.items()
+            if not self.has_wheel(spec, platform, name, version, work)
+        ]
+        return wheel_coverage.pinned_gaps(gaps, [text], self.platforms, spec.python_version)
+
+    def close_gaps(self, spec: ResolverInput, lock: dict[str, Any], work: Path) -> tuple[dict[str, Any], list[str]]:
+        """Fork the packages whose locked version has no wheel for some platform."""
+        found = self.wheel_gaps(spec, lock, {canonicalize_name(p["name"]) for p in lock.get("packages", [])})
+        if not found:
+            return lock, []
+        pinned = wheel_coverage.pinned_gaps(found, spec.requirements, self.platforms, spec.python_version)
+        if pinned:
+            raise PinWithoutWheel(self.pin_message(spec, pinned, work))
+        forks: list[str] = []
+        notes: list[str] = []
+        for key in dict.fromkeys(gap.platform for gap in found):
+            try:
+                platform_lock = self.platform_tolerating(spec, self.platforms[key], work)
+            except LockError as error:
+                names = sorted({gap.name for gap in found if gap.platform == key})
+                notes.append(f"{key}: no wheel for {', '.join(names)} ({cause_of(str(error))[:300]})")
+                continue
+            forks += wheel_coverage.fork_pins(platform_lock, self.platforms[key])
+        if forks or self.tolerated:
+            lock = self.compile_universal(spec, work / "universal", None, False, forks)
+        return lock, notes
+
+    def platform_tolerating(self, spec: ResolverInput, platform: Platform, work: Path) -> dict[str, Any]:
+        """One platform alone; a top-level package without any wheel there (at its floor)
+        is marked off it, as in :meth:`universal_tolerating`."""
+        universal = work / "universal" / "pylock.toml"
+        while True:
+            try:
+                return self.compile_platform(spec, platform, work / platform.key, universal)
+            except LockError as error:
+                name = no_wheel_name(str(error)) or (platform_gap(str(error), {platform.key: {}}) or ("",))[0]
+                if name not in spec.roots or platform.key in self.tolerated.get(name, set()):
+                    raise
+                self.tolerated.setdefault(name, set()).add(platform.key)
+
+    def pin_message(self, spec: ResolverInput, pinned: list[tuple[wheel_coverage.Gap, str]], work: Path) -> str:
+        lines = []
+        for gap, text in pinned:
+            platform = self.platforms[gap.platform]
+            nearest = self.nearest_with_wheel(spec, platform, gap.name, gap.version, work)
+            where = dict(spec.sources).get(gap.name, text)
+            near = f"nearest versions with one: {', '.join(nearest)}" if nearest else "no version has one"
+            lines.append(f"  - {where}: {text} has no wheel for {gap.platform} ({floor_of(platform)}); {near}")
+        return (
+            f"lock {spec.variant}: top-level pins without a wheel for a platform:\n"
+            + "\n".join(lines)
+            + "\nPin a version that has one, or add a skip, forceSource, buildWheel or allowSourceList rule for that"
+            " platform (packages.skip.<name>.<platform>, packages.platformSpecific.<platform>.resolution)"
+        )
+
+    def nearest_with_wheel(
+        self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path
+    ) -> list[str]:
+        """The closest versions below and above *version* with a wheel for *platform*."""
+        found = []
+        for bound in ("<", ">"):
+            probe = work / f"nearest-{name}-{platform.key}-{'below' if bound == '<' else 'above'}"
+            probe.mkdir(parents=True, exist_ok=True)
+            (probe / "requirements.in").write_text(f"{name}{bound}{version}\n")
+            args = [*probe_args(spec, platform)]
+            try:
+                output = self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
+            except LockError:
+                continue
+            found += [line.split("==", 1)[1].split()[0] for line in output.splitlines() if "==" in line]
+        return found
+
+    def fork_notes(self, spec: ResolverInput, lock: dict[str, Any], work: Path) -> list[str]:
+        """Why each forked package differs: its newest version has no wheel for a platform
+        (asked of the index, at that platform's floor), or it follows another fork."""
+        forked = wheel_coverage.forked_versions(lock, self.platforms, spec.python_version)
+        asks = [
+            (name, key, versions[0][0]) for name, versions in forked.items() for _, keys in versions[1:] for key in keys
+        ]
+        answers = in_parallel(lambda ask: self.has_wheel(spec, self.platforms[ask[1]], ask[0], ask[2], work), asks)
+        lacking = {(name, key) for (name, key, _), has in zip(asks, answers, strict=True) if not has}
+        return [
+            wheel_coverage.fork_note(name, versions, [key for n, key in sorted(lacking) if n == name])
+            for name, versions in forked.items()
+        ]
+
+    def has_wheel(self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path) -> bool:
+        probe = work / f"has-{name}-{version}-{platform.key}"
+        probe.mkdir(parents=True, exist_ok=True)
+        (probe / "requirements.in").write_text(f"{name}=={version}\n")
+        args = probe_args(spec, platform)
+        try:
+            self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
+        except LockError:
+            return False
+        return True
+
+
+def floor_of(platform: Platform) -> str:
+    if platform.glibc_floor:
+        return f"glibc {platform.glibc_floor}"
+    if platform.macos_floor:
+        return f"macOS {platform.macos_floor}"
+    return ", ".join(platform.platform_tags[:1])
