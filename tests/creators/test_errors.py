@@ -158,9 +158,11 @@ def stalled_fetch(doit: DoitRun, repo: Path, tmp_path: Path) -> Iterator[tuple[s
     report["selected"][0]["url"] = f"{server.url}/six.whl"
     report_path.write_text(json.dumps(report))
     env = {**isolated_env(repo, tmp_path / "cache"), "RUNENV_FETCH_RETRIES": "1"}
+    # As in a terminal: a run started in the background of a script inherits SIGINT ignored.
     process = subprocess.Popen(
         [sys.executable, "-m", "doit", f"fetch:3.12.1-stall-{HOST}"],
         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not list((tmp_path / "cache/tmp").glob("part-*")) and time.monotonic() < deadline:
