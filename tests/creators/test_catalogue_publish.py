@@ -424,6 +424,10 @@ def test_list_info_clean_and_matrix_speak_plainly(repo_env: tuple[Path, dict[str
     config.write_text(json.dumps(document))
     stale = run(repo, env, "list").stdout.splitlines()
     assert stale[2].split() == [variant_b] + ["stale"] * 5 and stale[1].split() == [variant_a] + ["built"] * 5
+    stale_info = run(repo, env, "info", f"build:{variant_b}-{HOST}")
+    assert stale_info.returncode == 1, "the build task's own inputs are unchanged, but an earlier stage's are not"
+    assert f"cell {variant_b}-{HOST}: stale\n  would rerun config:{variant_b}:\n" in stale_info.stdout
+    assert f"cell {variant_a}-{HOST}: built\n" in info.stdout
     cleaned = run(repo, env, "clean", f"build:{variant_a}-{HOST}")
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     lines = cleaned.stdout.splitlines()
