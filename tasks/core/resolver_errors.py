@@ -58,11 +58,19 @@ def no_wheel_name(text: str) -> str | None:
     return canonicalize_name(match["name"] or match["other"]) if match else None
 
 
+# uv's hints about the host's Python version and about limiting environments mislead here:
+# runenv resolves for the variant's version and already limits the environments itself.
+MISLEADING_HINTS = ("Python version", "tool.uv.environments", "tool.uv.required-environments")
+
+
+def misleading(hint: str) -> bool:
+    return any(phrase in hint for phrase in MISLEADING_HINTS)
+
+
 def message(variant: str, text: str, sources: Mapping[str, str], mirrored: Sequence[str]) -> str:
     """One message for a resolution that failed for another reason than 'no solution'."""
     kind = kind_of(text)
-    # uv's hint about the host's Python version misleads here: runenv resolves for the variant's.
-    hints = [h.strip() for h in text.splitlines() if h.strip().startswith("hint:") and "Python version" not in h][:2]
+    hints = [h.strip() for h in text.splitlines() if h.strip().startswith("hint:") and not misleading(h)][:2]
     if kind == "no-wheel" and (name := no_wheel_name(text)):
         return (
             f"lock {variant}: {key_of(name, sources)}: no version of {name} has a wheel for the target platforms, "

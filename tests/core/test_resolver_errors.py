@@ -34,3 +34,19 @@ def test_an_unreachable_mirror_is_named_as_one() -> None:
         "lock v: index https://mirror.example.invalid/simple/six cannot be reached (from a mirror "
         "($RUNENV_INDEX_MIRRORS)): cause: Failed to fetch: https://mirror.example.invalid/simple/six/"
     )
+
+
+def test_a_misspelt_name_keeps_uvs_useful_hints_and_drops_the_misleading_ones() -> None:
+    text = (
+        "error: No solution found when resolving dependencies for split (markers: sys_platform == 'win32'):\n"
+        "  cause: Because pandass was not found in the package registry and you require pandass==2.2.3, we can "
+        "conclude that your requirements are unsatisfiable.\n"
+        "  hint: The resolution failed for an environment that is not the current one, consider limiting the "
+        "environments with `tool.uv.environments`.\n"
+        "  hint: Pre-releases are available for `pandass` in the requested range\n"
+        "  hint: The `--python-version` value (>=3.12.10) includes Python versions that are not supported\n"
+    )
+    assert message("v", text, {"pandass": "packages.dependencies[1] (pandass==2.2.3)"}, []) == (
+        "lock v: packages.dependencies[1] (pandass==2.2.3): package 'pandass' was not found on any index; check its "
+        "name\n  hint: Pre-releases are available for `pandass` in the requested range"
+    )
