@@ -68,7 +68,7 @@ class UvResolver(WheelForks):
 
     def resolve(self, spec: ResolverInput, previous_lock: Path | None, upgrade: bool) -> Resolution:
         check_reachable(spec.index_plan.indexes, self.timeout)
-        self.python = build_python.build_python(spec.python_version)
+        self.look_for_build_python(spec)
         with tempfile.TemporaryDirectory(prefix="runenv-lock-") as directory:
             temp = Path(directory)
             self.vcs = self.probe_vcs(spec, temp / "probes")

@@ -13,8 +13,9 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from tasks.adapters.resolver import (
 from tasks.core import toml as tomllib
 from tasks.core import wheel_coverage
 from tasks.core.platforms import Platform
+from tasks.core.requirements import VCS_SCHEMES
 from tasks.core.resolver_errors import message, no_wheel_name, platform_gap
 from tasks.core.resolver_input import ResolverInput, not_platform_marker, with_marker
 from tasks.errors import LockError
@@ -49,19 +51,37 @@ class UvRunner:
         self.platforms = platforms
         self.timeout = timeout
         self.vcs: dict[str, VcsPackage] = {}
-        self.python: str | None = None  # builds run on the variant's minor version, or not at all
+        # builds run on the variant's minor version, or not at all; the interpreter is looked
+        # for beside the first resolution, which is --only-binary :all: unless a source rule
+        # applies to a package known beforehand
+        self.python_lookup: Future[str | None] | None = None
         # {top-level package: platforms} where no version has a wheel: its requirement is
         # marked off those platforms, and it is reported missing there
         self.tolerated: dict[str, set[str]] = {}
 
+    def look_for_build_python(self, spec: ResolverInput) -> None:
+        """Start looking for the interpreter builds run on, when the config allows any build."""
+        may_build = spec.source_allowed_anywhere or any(
+            (Requirement(text).url or "").startswith(VCS_SCHEMES) for text in spec.requirements
+        )
+        if may_build:
+            with ThreadPoolExecutor(max_workers=1) as pool:  # waits only for the submission
+                self.python_lookup = pool.submit(build_python.build_python, spec.python_version)
+
+    @property
+    def python(self) -> str | None:
+        """The interpreter sdist builds run on, or None: builds are off."""
+        return self.python_lookup.result() if self.python_lookup is not None else None
+
     def run_uv(self, args: list[str], cwd: Path, step: str, env: Mapping[str, str] | None = None) -> str:
+        binary_only = any(a == "--only-binary" and b == EVERY_PACKAGE for a, b in pairwise(args))
         command = [
             uv_binary(),
             "pip",
             "compile",
             *args,
             "--python",
-            self.python or sys.executable,
+            sys.executable if binary_only else self.python or sys.executable,
             "--no-python-downloads",
             *default_index_args(),
         ]
@@ -104,7 +124,7 @@ class UvRunner:
         exempt = self.exempt(spec, platform)
         if wheel_coverage.ALL in exempt:
             return []
-        if self.python is None or not exempt & set(names):
+        if not exempt & set(names) or self.python is None:
             return ["--only-binary", EVERY_PACKAGE]
         return [arg for name in sorted(set(names) - exempt) for arg in ("--only-binary", name)]
 
