@@ -65,8 +65,10 @@ class UvRunner:
             (Requirement(text).url or "").startswith(VCS_SCHEMES) for text in spec.requirements
         )
         if may_build:
-            with ThreadPoolExecutor(max_workers=1) as pool:  # waits only for the submission
-                self.python_lookup = pool.submit(build_python.build_python, spec.python_version)
+            uv_binary()  # found here first: the lookup thread and the resolution both need it
+            pool = ThreadPoolExecutor(max_workers=1)
+            self.python_lookup = pool.submit(build_python.build_python, spec.python_version)
+            pool.shutdown(wait=False)  # the lookup runs on; `python` waits for it when needed
 
     @property
     def python(self) -> str | None:
