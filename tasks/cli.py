@@ -99,10 +99,11 @@ class CellInfo(Info):
             return code
         variant, platform = found
         tasks = {t.name: t for t in self.task_list}
-        state = cell_state(variant, platform, tasks, lambda t: self.dep_manager.get_status(t, tasks).status)
+        names = chain(variant, platform, tasks)
+        statuses = {name: self.dep_manager.get_status(tasks[name], tasks, get_log=True) for name in names}
+        state = cell_state(variant, platform, tasks, lambda task: statuses[task.name].status)
         self.outstream.write(f"\ncell {variant.cell(platform)}: {state}\n")
-        for name in chain(variant, platform, tasks) if state == "stale" else []:
-            status = self.dep_manager.get_status(tasks[name], tasks, get_log=True)
+        for name, status in statuses.items() if state == "stale" else []:
             if status.status != "up-to-date":
                 self.outstream.write(f"  would rerun {name}:\n{self.get_reasons(status.reasons)}\n")
         return 0 if state == "built" else 1

@@ -37,7 +37,7 @@ from tasks.adapters.uv_runner import (
 from tasks.core import toml as tomllib
 from tasks.core import wheel_coverage
 from tasks.core.platforms import Platform
-from tasks.core.requirements import VCS_SCHEMES
+from tasks.core.requirements import vcs_url
 from tasks.core.resolver_errors import kind_of
 from tasks.core.resolver_input import ResolverInput, environment_marker
 from tasks.errors import LockError
@@ -49,10 +49,10 @@ class UvResolver(WheelForks):
         checkout and the build). The name a bare URL's repository suggests may differ."""
         found: dict[str, VcsPackage] = {}
         for text in spec.requirements:
-            requirement = Requirement(text)
-            url = requirement.url or ""
-            if not url.startswith(VCS_SCHEMES):
+            url = vcs_url(text)
+            if url is None:
                 continue
+            requirement = Requirement(text)
             if self.python is None:
                 raise LockError(build_python.missing_message(spec.variant, spec.python_version, url))
             probe = work / f"vcs-{len(found)}"

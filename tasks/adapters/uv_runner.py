@@ -32,7 +32,7 @@ from tasks.adapters.resolver import (
 from tasks.core import toml as tomllib
 from tasks.core import wheel_coverage
 from tasks.core.platforms import Platform
-from tasks.core.requirements import VCS_SCHEMES
+from tasks.core.requirements import vcs_url
 from tasks.core.resolver_errors import message, no_wheel_name, platform_gap
 from tasks.core.resolver_input import ResolverInput, not_platform_marker, with_marker
 from tasks.errors import LockError
@@ -61,9 +61,7 @@ class UvRunner:
 
     def look_for_build_python(self, spec: ResolverInput) -> None:
         """Start looking for the interpreter builds run on, when the config allows any build."""
-        may_build = spec.source_allowed_anywhere or any(
-            (Requirement(text).url or "").startswith(VCS_SCHEMES) for text in spec.requirements
-        )
+        may_build = spec.source_allowed_anywhere or any(vcs_url(text) for text in spec.requirements)
         if may_build:
             uv_binary()  # found here first: the lookup thread and the resolution both need it
             pool = ThreadPoolExecutor(max_workers=1)

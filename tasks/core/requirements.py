@@ -21,6 +21,12 @@ BARE_VCS = re.compile(r"^(?:git|hg|svn|bzr)\+[a-z][a-z0-9+.-]*://\S+$")
 VALID_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
+def vcs_url(text: str) -> str | None:
+    """The VCS URL of a PEP 508 requirement (``name @ git+…``), or None."""
+    url = Requirement(text).url or ""
+    return url if url.startswith(VCS_SCHEMES) else None
+
+
 def is_bare_vcs(text: str) -> bool:
     return BARE_VCS.match(text.strip()) is not None
 
