@@ -24,7 +24,12 @@ class ConfigError(RunenvError):
 
 
 class LockError(RunenvError):
-    """Resolution or lock selection failed."""
+    """Resolution or lock selection failed. *detail* is the resolver's full text, written to the
+    variant's build/lock.log when the short message leaves it out."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class FetchError(RunenvError):

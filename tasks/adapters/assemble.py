@@ -10,11 +10,12 @@ from typing import Any
 from tasks import BUILDER_VERSION
 from tasks.adapters import files
 from tasks.adapters.base_python import foreign_paths, is_host, remove_archives
-from tasks.adapters.config_files import read_merged_config, relative
+from tasks.adapters.config_files import read_merged_config, relative, variant_platforms
 from tasks.adapters.copy_files import copy_entry, interpreter_files
 from tasks.adapters.wheels import apply_build_wheels
 from tasks.core import platforms
 from tasks.core.envlayout import EnvLayout
+from tasks.core.floors import floor_record
 from tasks.core.layout import Layout, Variant
 from tasks.core.policy import with_package_root
 from tasks.errors import BuildError
@@ -95,6 +96,7 @@ def manifest(
             "sitePackagesRemoved": base["sitePackagesRemoved"],
         },
         "lockHash": report["inputHash"],
+        "floor": floor_record(variant_platforms(layout, merged)[platform]),
         "packages": packages,
         "skipped": report["skipped"],
         "missingTopLevel": report.get("missingTopLevel", []),

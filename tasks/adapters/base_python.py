@@ -23,8 +23,8 @@ from tasks.adapters.base_lean import (
 )
 from tasks.adapters.cache import Cache, sha256_of
 from tasks.adapters.commands import run_command
+from tasks.adapters.config_files import variant_platforms
 from tasks.adapters.downloader import Download, fetch_all
-from tasks.core import platforms
 from tasks.core.layout import Layout, Variant
 from tasks.core.platforms import Platform, host_platform_key
 from tasks.core.pythons import MIRROR_VARIABLE, PYTHONS_VARIABLE, BaseSource, base_source, merge_pins
@@ -184,7 +184,7 @@ def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> Non
 
 def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
-    platform = platforms.load(layout.platforms)[platform_key]
+    platform = variant_platforms(layout, files.read_json(layout.merged_config(variant)))[platform_key]
     source = base_source(load_pins(layout), variant.python_version, platform_key, os.environ.get(MIRROR_VARIABLE))
     record, target = layout.base_record(variant, platform_key), layout.base_tree(variant, platform_key)
     record.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from tasks.adapters import files
 from tasks.adapters.base_python import is_host
-from tasks.adapters.config_files import read_merged_config, relative
+from tasks.adapters.config_files import read_merged_config, relative, variant_platforms
 from tasks.adapters.import_check import import_everything, installed_venv, venv_interpreter
 from tasks.adapters.static_check import static_check, static_failures
 from tasks.core import platforms
@@ -101,8 +101,9 @@ def failure_text(cell: str, report: dict[str, Any], whitelist: Path) -> str:
 
 
 def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
-    platform = platforms.load(layout.platforms)[platform_key]
-    timeout = float(read_merged_config(layout, variant)["build"].get("timeout", 900))
+    merged = read_merged_config(layout, variant)
+    platform = variant_platforms(layout, merged)[platform_key]  # at the variant's floor
+    timeout = float(merged["build"].get("timeout", 900))
     report_path = layout.check_report(variant, platform_key)
     report_path.unlink(missing_ok=True)
     with ThreadPoolExecutor(max_workers=1) as background:  # the static check overlaps the imports

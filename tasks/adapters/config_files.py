@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from tasks.adapters import files
-from tasks.core import jsonio
+from tasks.core import jsonio, platforms
 from tasks.core.env_vars import config_env_var_sources, package_env_vars, union_env_vars
+from tasks.core.floors import floor_problems
+from tasks.core.floors import variant_platforms as with_floors
 from tasks.core.layout import Layout, Variant
 from tasks.core.merge import merge
 from tasks.core.validate import unused_rule_warnings, validate
@@ -38,6 +40,7 @@ def merged_config(layout: Layout, variant: Variant) -> tuple[dict[str, Any], lis
     listing every problem of both files at once.
     """
     schema = read_document(layout, layout.schema)
+    targets = platforms.load(layout.platforms)
     own_config = layout.variant_config(variant)
     sources = {relative(layout, p): p for p in (layout.shared_config, own_config)}
     docs: dict[str, Any] = {}
@@ -51,7 +54,7 @@ def merged_config(layout: Layout, variant: Variant) -> tuple[dict[str, Any], lis
         except ConfigError as exc:
             problems += exc.problems
             continue
-        problems += validate(docs[source], source, schema)
+        problems += validate(docs[source], source, schema) + floor_problems(docs[source], source, targets)
     if problems:
         raise ConfigError(problems)
     (shared_source, shared), (variant_source, own) = docs.items()
@@ -108,3 +111,8 @@ def configured_registries(layout: Layout) -> list[str]:
 def read_merged_config(layout: Layout, variant: Variant) -> dict[str, Any]:
     data: dict[str, Any] = files.read_json(layout.merged_config(variant))
     return data
+
+
+def variant_platforms(layout: Layout, merged: dict[str, Any]) -> dict[str, platforms.Platform]:
+    """configs/platforms.json with the floors the variant raises (packages.platformSpecific.<p>.floor)."""
+    return with_floors(platforms.load(layout.platforms), merged["packages"])

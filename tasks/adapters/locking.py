@@ -10,7 +10,7 @@ from typing import Any
 
 from tasks import BUILDER_VERSION
 from tasks.adapters import files
-from tasks.adapters.config_files import configured_registries, read_merged_config, relative
+from tasks.adapters.config_files import configured_registries, read_merged_config, relative, variant_platforms
 from tasks.adapters.logs import CellLog
 from tasks.adapters.resolver import Resolver
 from tasks.adapters.uv_resolver import UvResolver
@@ -36,8 +36,7 @@ def mirrors(layout: Layout) -> dict[str, str | None]:
 
 def resolver_spec(layout: Layout, variant: Variant) -> ResolverInput:
     merged = read_merged_config(layout, variant)
-    targets = platforms.load(layout.platforms)
-    return resolver_input(merged, targets, mirrors(layout))
+    return resolver_input(merged, variant_platforms(layout, merged), mirrors(layout))
 
 
 def lock_is_current(layout: Layout, variant: Variant) -> bool:
@@ -72,10 +71,17 @@ def make_resolver(name: str, targets: Mapping[str, platforms.Platform], timeout:
 def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
     """Resolve the variant for all five platforms and write python-<variant>/pylock.toml."""
     merged = read_merged_config(layout, variant)
-    targets = platforms.load(layout.platforms)
+    targets = variant_platforms(layout, merged)
     spec = resolver_input(merged, targets, mirrors(layout))
     resolver = make_resolver(spec.resolver, targets, timeout_of(merged))
-    resolution = resolver.resolve(spec, layout.lock(variant), upgrade)
+    try:
+        resolution = resolver.resolve(spec, layout.lock(variant), upgrade)
+    except LockError as error:
+        if not error.detail:
+            raise
+        log = layout.build_dir(variant) / "lock.log"
+        files.write_text_atomic(log, error.detail + "\n")
+        raise LockError(f"{error}\n  the resolver's full explanation: {relative(layout, log)}") from None
     supported = [tag for platform in targets.values() for tag in platform.tags(spec.python_version)]
     graphs = {key: resolution.platform_graphs.get(key, resolution.graph) for key in targets}
     dependencies = wheel_coverage.entry_dependencies(resolution.lock, targets, spec.python_version, graphs)
@@ -118,7 +124,7 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Choose one artifact per package for one platform and write the cell's lock,
     requirements.txt and report.json."""
     merged = read_merged_config(layout, variant)
-    platform = platforms.load(layout.platforms)[platform_key]
+    platform = variant_platforms(layout, merged)[platform_key]
     universal = read_lock(layout.lock(variant))
     for path in (
         layout.cell_lock(variant, platform_key),

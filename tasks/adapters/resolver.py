@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tasks.core import wheel_coverage
 from tasks.core.resolver_input import MIRRORS_VARIABLE, ResolverInput
 from tasks.errors import LockError
 
@@ -36,8 +37,8 @@ class Resolution:
     # {platform key: {package: [its dependencies on that platform]}}; ``graph`` stands in
     # for a platform missing here
     platform_graphs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    # {top-level package: platforms no version has a wheel for}
-    missing: dict[str, list[str]] = field(default_factory=dict)
+    # top-level packages left off a platform: no version has a wheel there, or the pin has none
+    missing: tuple[wheel_coverage.Missing, ...] = ()
 
 
 class Resolver(Protocol):

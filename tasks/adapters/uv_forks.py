@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from tasks.adapters.uv_runner import (
     PinWithoutWheel,
@@ -26,11 +26,20 @@ from tasks.adapters.uv_runner import (
     probe_args,
     top_level_pins,
 )
+from tasks.core import toml as tomllib
 from tasks.core import wheel_coverage
+from tasks.core.floors import default_floor, floor_label, raised
+from tasks.core.lockfile import wheel_filename
 from tasks.core.platforms import Platform
 from tasks.core.resolver_errors import no_wheel_name, platform_gap
 from tasks.core.resolver_input import ResolverInput
+from tasks.core.wheel_floor import above_floor, version_tuple
 from tasks.errors import LockError
+
+# Floors high enough for any wheel published today: a probe there finds the wheels a pin has
+# only above the platform's floor.
+CEILING_MACOS = "26.0"
+CEILING_GLIBC = "2.40"
 
 
 class WheelForks(UvRunner):
@@ -50,7 +59,8 @@ class WheelForks(UvRunner):
                     raise
                 name, key = found
                 if pins := top_level_pins(spec.requirements, name):
-                    raise PinWithoutWheel(self.pin_message(spec, self.pin_gaps(spec, pins[0], temp), temp)) from None
+                    self.tolerate_pins(spec, self.pin_gaps(spec, pins[0], temp), temp)
+                    continue
                 if name not in spec.roots:
                     raise LockError(
                         f"lock {spec.variant}: {name}, a dependency of the config's packages, has no version with "
@@ -77,7 +87,9 @@ class WheelForks(UvRunner):
             return lock, []
         pinned = wheel_coverage.pinned_gaps(found, spec.requirements, self.platforms, spec.python_version)
         if pinned:
-            raise PinWithoutWheel(self.pin_message(spec, pinned, work))
+            self.tolerate_pins(spec, pinned, work)
+            off = {(gap.name, gap.platform) for gap, _ in pinned}
+            found = [gap for gap in found if (gap.name, gap.platform) not in off]
         forks: list[str] = []
         notes: list[str] = []
         for key in dict.fromkeys(gap.platform for gap in found):
@@ -105,14 +117,55 @@ class WheelForks(UvRunner):
                     raise
                 self.tolerated.setdefault(name, set()).add(platform.key)
 
-    def pin_message(self, spec: ResolverInput, pinned: list[tuple[wheel_coverage.Gap, str]], work: Path) -> str:
-        lines = []
-        for gap, text in pinned:
-            platform = self.platforms[gap.platform]
-            nearest = self.nearest_with_wheel(spec, platform, gap.name, gap.version, work)
-            where = dict(spec.sources).get(gap.name, text)
-            near = f"nearest versions with one: {', '.join(nearest)}" if nearest else "no version has one"
-            lines.append(f"  - {where}: {text} has no wheel for {gap.platform} ({floor_of(platform)}); {near}")
+    def tolerate_pins(self, spec: ResolverInput, pinned: list[tuple[wheel_coverage.Gap, str]], work: Path) -> None:
+        """Top-level pins without a wheel for a platform: an error where strictMissing holds
+        there; elsewhere the package is left off that platform, and the lock records why."""
+        records = in_parallel(lambda item: self.describe_pin(spec, item[0], work), pinned)
+        strict = [
+            (text, record) for (_, text), record in zip(pinned, records, strict=True) if spec.strict_on(record.platform)
+        ]
+        if strict:
+            raise PinWithoutWheel(self.pin_message(spec, strict))
+        for record in records:
+            self.tolerated.setdefault(record.name, set()).add(record.platform)
+            self.pins_off[(record.name, record.platform)] = record
+
+    def describe_pin(self, spec: ResolverInput, gap: wheel_coverage.Gap, work: Path) -> wheel_coverage.Missing:
+        """Why a pin has no wheel for a platform, and the nearest versions that have one."""
+        platform = self.platforms[gap.platform]
+        nearest = self.nearest_with_wheel(spec, platform, gap.name, gap.version, work)
+        needs = self.needs_above_floor(spec, platform, gap.name, gap.version, work)
+        reason = wheel_coverage.pin_reason(gap.name, gap.version, gap.platform, floor_label(platform), needs)
+        return wheel_coverage.Missing(gap.name, gap.platform, gap.version, reason, tuple(nearest))
+
+    def needs_above_floor(
+        self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path
+    ) -> str | None:
+        """``macOS 14.0`` when *version* has a wheel for *platform* only above its floor."""
+        if default_floor(platform) is None:
+            return None
+        ceiling = raised(platform, CEILING_MACOS if platform.macos_floor else CEILING_GLIBC)
+        probe = work / f"ceiling-{name}-{version}-{platform.key}"
+        probe.mkdir(parents=True, exist_ok=True)
+        (probe / "requirements.in").write_text(f"{name}=={version}\n")
+        args = [*probe_args(spec, ceiling), "--format", "pylock.toml", "-o", "pylock.toml"]
+        try:
+            self.run_uv(args, probe, f"lock {spec.variant}", floor_env(ceiling))
+        except LockError:
+            return None
+        wheels = [
+            w
+            for p in tomllib.loads((probe / "pylock.toml").read_text()).get("packages", [])
+            for w in p.get("wheels", [])
+        ]
+        return lowest_need(wheels, platform, spec.python_version)
+
+    def pin_message(self, spec: ResolverInput, strict: list[tuple[str, wheel_coverage.Missing]]) -> str:
+        sources = dict(spec.sources)
+        lines = [
+            f"  - {sources.get(record.name, text)}: {record.reason}; {wheel_coverage.nearest_text(record.nearest)}"
+            for text, record in strict
+        ]
         return (
             f"lock {spec.variant}: top-level pins without a wheel for a platform:\n"
             + "\n".join(lines)
@@ -163,9 +216,14 @@ class WheelForks(UvRunner):
         return True
 
 
-def floor_of(platform: Platform) -> str:
-    if platform.glibc_floor:
-        return f"glibc {platform.glibc_floor}"
-    if platform.macos_floor:
-        return f"macOS {platform.macos_floor}"
-    return ", ".join(platform.platform_tags[:1])
+def lowest_need(wheels: list[dict[str, Any]], platform: Platform, python_version: str) -> str | None:
+    """The lowest OS version above *platform*'s floor that one of *wheels* needs, if any."""
+    supported = set(platform.tags(python_version))
+    needs: set[str] = set()
+    for wheel in wheels:
+        try:
+            tags = parse_wheel_filename(wheel_filename(wheel.get("name") or wheel.get("url", "")))[-1]
+        except InvalidWheelFilename:
+            continue
+        needs.update(need for tag in tags if (need := above_floor(tag, platform, supported)))
+    return min(needs, key=lambda need: version_tuple(need.split()[1])) if needs else None

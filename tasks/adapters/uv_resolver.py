@@ -33,9 +33,11 @@ from tasks.adapters.uv_runner import (
     floor_env,
     in_parallel,
     names_in,
+    probe_args,
 )
 from tasks.core import toml as tomllib
 from tasks.core import wheel_coverage
+from tasks.core.conflicts import Agreement, Conflict, conflict_message, find_conflict
 from tasks.core.platforms import Platform
 from tasks.core.requirements import vcs_url
 from tasks.core.resolver_errors import kind_of
@@ -95,31 +97,86 @@ class UvResolver(WheelForks):
                 raise
             except LockError as error:
                 raise self.failed(spec, error) from None
-            without = [
-                f"{name}: no version has a wheel for {', '.join(sorted(keys))}; missing there"
-                for name, keys in self.tolerated.items()
-            ]
-            notes = [*self.fork_notes(spec, lock, temp / "forks"), *notes, *without]
+            missing = self.missing_records()
+            notes = [*self.fork_notes(spec, lock, temp / "forks"), *notes, *missing_notes(missing)]
             graph, platform_graphs = self.graphs(spec, lock, temp)
-            missing = {name: sorted(keys) for name, keys in self.tolerated.items()}
             return Resolution(lock, graph, tuple(notes), renamed, platform_graphs, missing)
+
+    def missing_records(self) -> tuple[wheel_coverage.Missing, ...]:
+        """What the lock leaves off a platform: pins without a wheel there, and top-level
+        packages no version of which has one."""
+        return tuple(
+            self.pins_off.get((name, key), wheel_coverage.Missing(name, key))
+            for name, keys in sorted(self.tolerated.items())
+            for key in sorted(keys)
+        )
 
     def resolve_per_platform(
         self, spec: ResolverInput, temp: Path, previous: Path | None, upgrade: bool, reason: str
     ) -> Resolution:
         parts: list[tuple[str, dict[str, Any]]] = []
+        unsatisfiable: dict[str, str] = {}
         for key, platform in self.platforms.items():
             marker = environment_marker(platform, spec.python_version)
             single = replace(spec, environments=(marker,))
             try:
                 lock = self.compile_universal(single, temp / key, previous, upgrade, [])
             except LockError as error:
-                raise self.failed(spec, error) from None
+                if kind_of(str(error)) != "no-solution":
+                    raise self.failed(spec, error) from None
+                unsatisfiable[key] = str(error)
+                continue
             parts.append((marker, lock))
+        if unsatisfiable:
+            raise self.conflict_error(spec, unsatisfiable, temp / "agree")
         lock = combine_platform_locks(parts)
         graph, platform_graphs = self.graphs(spec, lock, temp)
         note = f"resolved once per platform because universal resolution is impossible: {reason}"
         return Resolution(lock, graph, (note,), platform_graphs=platform_graphs)
+
+    def conflict_error(self, spec: ResolverInput, failures: dict[str, str], work: Path) -> LockError:
+        """Two config entries that disagree, by key, with the platforms and the versions that
+        would agree; uv's full text goes with the error (into build/lock.log)."""
+        text = "\n".join(failures.values())
+        sources = dict(spec.sources)
+        conflict = find_conflict(text, spec.roots)
+        if conflict is None or conflict.needing not in sources or conflict.needed not in sources:
+            return LockError(str(self.failed(spec, LockError(text))), detail=text)
+        where = [key for key, t in failures.items() if find_conflict(t, spec.roots) == conflict] or list(failures)
+        agreements = self.agreements(spec, conflict, self.platforms[where[0]], work)
+        return LockError(conflict_message(spec.variant, conflict, sources, where, agreements), detail=text)
+
+    def agreements(self, spec: ResolverInput, conflict: Conflict, platform: Platform, work: Path) -> list[Agreement]:
+        """For each side, the version nearest its pin that agrees with the other side's entry, on *platform*."""
+        written: dict[str, str] = {canonicalize_name(Requirement(t).name): without_marker(t) for t in spec.requirements}
+        asks = [(conflict.needed, written[conflict.needing]), (conflict.needing, written[conflict.needed])]
+
+        def nearest(ask: tuple[str, str]) -> Agreement | None:
+            name, kept = ask
+            pinned = wheel_coverage.exact_pin(written[name])
+            bounds = [(f">{pinned}", "lowest-direct"), (f"<{pinned}", "highest")] if pinned else [("", "highest")]
+            for bound, strategy in bounds:
+                if version := self.agreeing_version(spec, platform, name + bound, kept, strategy, work):
+                    return Agreement(name, version, kept)
+            return None
+
+        return [found for found in in_parallel(nearest, asks) if found is not None]
+
+    def agreeing_version(
+        self, spec: ResolverInput, platform: Platform, wanted: str, kept: str, strategy: str, work: Path
+    ) -> str | None:
+        """The version of *wanted* uv picks beside *kept* (the newest, or the lowest), if any."""
+        name = canonicalize_name(Requirement(wanted).name)
+        probe = work / f"{name}-{strategy}-{platform.key}"
+        probe.mkdir(parents=True, exist_ok=True)
+        (probe / "requirements.in").write_text(f"{wanted}\n{kept}\n")
+        args = [arg for arg in probe_args(spec, platform) if arg != "--no-deps"] + ["--resolution", strategy]
+        try:
+            output = self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
+        except LockError:
+            return None
+        found = [line.split("==", 1)[1].split()[0] for line in output.splitlines() if line.startswith(f"{name}==")]
+        return found[0] if found else None
 
     def graphs(
         self, spec: ResolverInput, lock: dict[str, Any], temp: Path
@@ -162,6 +219,27 @@ class UvResolver(WheelForks):
             *self.only_binary(spec, names_in(work / "pylock.toml")),
         ]
         return parse_graph(self.run_uv(args, work, f"lock {spec.variant} (graph)"))
+
+
+def without_marker(text: str) -> str:
+    requirement = Requirement(text)
+    requirement.marker = None
+    return str(requirement)
+
+
+def missing_notes(missing: tuple[wheel_coverage.Missing, ...]) -> list[str]:
+    """The lock's notes on packages left off platforms: one line per unpinned package, one per
+    pin and platform (with the nearest versions that have a wheel)."""
+    unpinned: dict[str, list[str]] = {}
+    notes = []
+    for record in missing:
+        if record.version:
+            near = wheel_coverage.nearest_text(record.nearest)
+            notes.append(f"{record.name}: {record.reason}; {near}; missing there (strictMissing is false)")
+        else:
+            unpinned.setdefault(record.name, []).append(record.platform)
+    notes += [f"{name}: no version has a wheel for {', '.join(keys)}; missing there" for name, keys in unpinned.items()]
+    return notes
 
 
 def combine_platform_locks(parts: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:

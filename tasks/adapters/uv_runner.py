@@ -9,6 +9,7 @@ version, or not at all.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +59,8 @@ class UvRunner:
         # {top-level package: platforms} where no version has a wheel: its requirement is
         # marked off those platforms, and it is reported missing there
         self.tolerated: dict[str, set[str]] = {}
+        # {(top-level package, platform): why its pin is left off there} (strictMissing false)
+        self.pins_off: dict[tuple[str, str], wheel_coverage.Missing] = {}
 
     def look_for_build_python(self, spec: ResolverInput) -> None:
         """Start looking for the interpreter builds run on, when the config allows any build."""
@@ -250,5 +253,8 @@ def floor_env(platform: Platform) -> dict[str, str]:
 
 
 def cause_of(text: str) -> str:
+    """uv's first cause line, without its marker expressions (``pkg{platform_machine != …}``):
+    they run to hundreds of characters; the full text goes to the lock's log."""
     lines = text.splitlines()
-    return next((line.strip() for line in lines if "cause" in line), lines[0] if lines else text)
+    cause = next((line.strip() for line in lines if "cause" in line), lines[0] if lines else text)
+    return re.sub(r"\{[^{}]*\}", "", cause)

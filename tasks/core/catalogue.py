@@ -74,6 +74,7 @@ def index(cells: Sequence[Cell]) -> dict[str, Any]:
             "sha256": cell.sha256,
             "pythonVersion": cell.manifest["pythonVersion"],
             "lockHash": cell.manifest["lockHash"],
+            "floor": dict(cell.manifest.get("floor", {})),
             "packageCount": len(cell.manifest["packages"]),
             "skipped": list(cell.manifest["skipped"]),
             "missingTopLevel": list(cell.manifest.get("missingTopLevel", [])),

@@ -86,11 +86,14 @@ def pin_source_archives(requirements: str, digests: Mapping[str, str]) -> str:
     return requirements
 
 
-def excluded_list(items: tuple[Excluded, ...]) -> list[dict[str, str]]:
-    return [{"name": e.name, "version": e.version, "reason": e.reason} for e in items]
+def excluded_list(items: tuple[Excluded, ...]) -> list[dict[str, Any]]:
+    return [
+        {"name": e.name, "version": e.version, "reason": e.reason} | ({"nearest": list(e.nearest)} if e.nearest else {})
+        for e in items
+    ]
 
 
-def missing_lines(cell: str, missing: list[dict[str, str]]) -> list[str]:
+def missing_lines(cell: str, missing: list[dict[str, Any]]) -> list[str]:
     """Console lines for top-level dependencies a cell ships without."""
     return [
         f"  MISSING top-level dependency {' '.join(filter(None, (m['name'], m['version'])))} on {cell}: "

@@ -8,7 +8,7 @@ keeps runenv's metadata under ``[tool.runenv]``, including the hash of the resol
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomlkit
 from packaging.requirements import Requirement
@@ -17,6 +17,9 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from tasks.core import toml as tomllib
 from tasks.core.resolver_input import ResolverInput
+
+if TYPE_CHECKING:
+    from tasks.core.wheel_coverage import Missing
 
 PACKAGE_KEY_ORDER = (
     "name",
@@ -54,7 +57,7 @@ def finish_lock(
     notes: Iterable[str],
     builder_version: str,
     renamed: Mapping[str, str] | None = None,
-    missing: Mapping[str, list[str]] | None = None,
+    missing: Iterable[Missing] = (),
 ) -> dict[str, Any]:
     """The lock runenv commits, from the resolver's raw lock. *dependencies* holds each
     (name, version) entry's PEP 751 dependencies; *renamed* maps a configured requirement to
@@ -104,9 +107,13 @@ def runenv_table(
     }
 
 
-def no_wheel_table(missing: Mapping[str, list[str]] | None) -> dict[str, Any]:
-    """``no-wheel``: top-level packages no version of which has a wheel for some platforms."""
-    return {"no-wheel": {name: list(keys) for name, keys in sorted(missing.items())}} if missing else {}
+def no_wheel_table(missing: Iterable[Missing]) -> dict[str, Any]:
+    """``no-wheel``: top-level packages left off some platforms, each platform with the
+    reason (no version has a wheel, or the pin has none) and the nearest versions with one."""
+    table: dict[str, list[dict[str, Any]]] = {}
+    for record in sorted(missing, key=lambda m: (m.name, m.platform)):
+        table.setdefault(record.name, []).append(record.to_toml())
+    return {"no-wheel": table} if table else {}
 
 
 def input_hash_of(text: str) -> str | None:

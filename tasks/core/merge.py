@@ -89,7 +89,8 @@ def merge_resolution(shared: Mapping[str, Any] | None, variant: Mapping[str, Any
 
 
 def merge_platform_specific(shared: Mapping[str, Any] | None, variant: Mapping[str, Any] | None) -> Json:
-    """Per platform: dependencies and copyFiles appended and de-duplicated; resolution merged."""
+    """Per platform: dependencies and copyFiles appended and de-duplicated; resolution merged;
+    the variant's floor replaces the shared one."""
     shared, variant = shared or {}, variant or {}
     merged: Json = {}
     for platform in unique([*shared, *variant]):
@@ -102,6 +103,8 @@ def merge_platform_specific(shared: Mapping[str, Any] | None, variant: Mapping[s
             entry["copyFiles"] = unique([*ours.get("copyFiles", []), *theirs.get("copyFiles", [])])
         if "resolution" in ours or "resolution" in theirs:
             entry["resolution"] = merge_resolution(ours.get("resolution"), theirs.get("resolution"))
+        if "floor" in ours or "floor" in theirs:
+            entry["floor"] = theirs.get("floor", ours.get("floor"))
         merged[platform] = entry
     return merged
 

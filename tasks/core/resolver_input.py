@@ -17,14 +17,18 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tasks.core.floors import floors_of
 from tasks.core.platforms import Platform
+from tasks.core.policy import policy_for
 from tasks.core.requirements import apply_overrides, parse
 from tasks.errors import ConfigError
 
 MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
 # Bump when the meaning of a lock's input hash changes (2: the config only, never the
-# transport; 3: wheel-aware, with per-platform forks and per-platform dependency edges).
-LOCK_FORMAT = 3
+# transport; 3: wheel-aware, with per-platform forks and per-platform dependency edges; 4:
+# strictMissing and floors per platform, and top-level pins without a wheel recorded off
+# their platform with the reason and the nearest versions that have one).
+LOCK_FORMAT = 4
 URL = re.compile(r"^(https?|file)://\S+$")
 
 
@@ -52,6 +56,14 @@ class ResolverInput:
     sources: tuple[tuple[str, str], ...] = ()
     # {platform key: names a source rule lets ship as an sdist ("*": all)}
     source_allowed: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # {platform key: strictMissing there}: a top-level pin without a wheel is an error there,
+    # or is left off that platform and reported missing
+    strict_missing: tuple[tuple[str, bool], ...] = ()
+    # {platform key: the floor the variant raises it to}
+    floors: tuple[tuple[str, str], ...] = ()
+
+    def strict_on(self, platform: str) -> bool:
+        return dict(self.strict_missing).get(platform, True)
 
     @property
     def source_allowed_by_platform(self) -> dict[str, frozenset[str]]:
@@ -77,6 +89,8 @@ class ResolverInput:
             "noDeps": sorted(self.no_deps),
             "resolver": self.resolver,
             "sourceAllowed": [[key, sorted(names)] for key, names in self.source_allowed],
+            "strictMissing": [[key, strict] for key, strict in self.strict_missing],
+            "floors": [[key, floor] for key, floor in self.floors],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -218,6 +232,8 @@ def resolver_input(
         configured_indexes=tuple(merged["registries"]["additional"]),
         sources=requirement_sources(packages),
         source_allowed=source_allowed(packages, platforms),
+        strict_missing=tuple((key, policy_for(packages, key).strict_missing) for key in platforms),
+        floors=tuple(sorted(floors_of(packages).items())),
     )
 
 
@@ -226,8 +242,6 @@ def source_allowed(
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Per platform, the packages a source rule (allowSourceList, allowSourceAll, forceSource,
     buildWheel) lets ship as an sdist; every other package must ship a wheel."""
-    from tasks.core.policy import policy_for
-
     allowed = []
     for key in platforms:
         policy = policy_for(packages, key)

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from tasks.core.platforms import Platform
 from tasks.core.policy import Policy
 from tasks.core.requirements import parse
-from tasks.core.wheel_coverage import applies
+from tasks.core.wheel_coverage import applies, nearest_text, no_wheel_records
 from tasks.core.wheel_floor import no_wheel_reason
 from tasks.errors import LockError
 
@@ -45,6 +45,7 @@ class Excluded:
     name: str
     version: str
     reason: str
+    nearest: tuple[str, ...] = ()  # for a pin left off a platform: the closest versions with a wheel
 
 
 @dataclass(frozen=True)
@@ -212,12 +213,17 @@ def partition(
 
 
 def without_wheels(lock_data: Mapping[str, Any], platform: str) -> list[Excluded]:
-    """Top-level packages the lock left off *platform*: no version has a wheel there."""
-    no_wheel = lock_data.get("tool", {}).get("runenv", {}).get("no-wheel", {})
+    """Top-level packages the lock left off *platform*: no version has a wheel there, or
+    (strictMissing false) the pin has none; with the nearest versions that have one."""
     return [
-        Excluded(name, "", "missing: no version has a wheel for this platform (at its floor)")
-        for name, keys in no_wheel.items()
-        if platform in keys
+        Excluded(
+            record.name,
+            record.version,
+            f"missing: {record.reason}" + (f"; {nearest_text(record.nearest)}" if record.version else ""),
+            record.nearest,
+        )
+        for record in no_wheel_records(lock_data)
+        if record.platform == platform
     ]
 
 

@@ -17,10 +17,12 @@ from tasks.adapters.workspace import discover
 from tasks.core.layout import Layout, Variant
 from tasks.core.platforms import PLATFORM_KEYS
 
-ROOT = Path(__file__).resolve().parents[2]
-# doit runs from the dodo file's directory: declare paths relative to it, so that
+# doit loads dodo.py from the directory it runs in (it changes into the dodo file's directory
+# first): that is the checkout to build, whichever copy of runenv's code is imported (an
+# installed runenv serves any checkout). Paths are declared relative to it, so that
 # `doit python-3.12.10/build/config.json` names the same target the task declares.
-LAYOUT = Layout(Path(os.path.relpath(ROOT)))
+ROOT = Path.cwd().resolve()
+LAYOUT = Layout(Path("."))
 
 
 def removes_targets(creator: Callable[[], Iterator[dict[str, Any]]]) -> Callable[[], Iterator[dict[str, Any]]]:

@@ -8,7 +8,7 @@ from typing import Any
 from tasks.creators.action import action
 from tasks.creators.common import LAYOUT, removes_targets, unpinned_note, variants
 
-CODE = [LAYOUT.root / "tasks" / "core" / name for name in ("merge.py", "validate.py")]
+CODE = [LAYOUT.root / "tasks" / "core" / name for name in ("merge.py", "validate.py", "floors.py")]
 
 
 @removes_targets
@@ -23,6 +23,7 @@ def task_config() -> Iterator[dict[str, Any]]:
                 LAYOUT.shared_config,
                 *(p for p in (LAYOUT.variant_config(variant), LAYOUT.package_json(variant)) if p.is_file()),
                 LAYOUT.schema,
+                LAYOUT.platforms,
                 *CODE,
             ],
             "targets": [LAYOUT.merged_config(variant)],
