@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,17 @@ def timeout_of(merged: Mapping[str, Any]) -> float:
 
 
 def mirrors(layout: Layout) -> dict[str, str | None]:
-    """$RUNENV_INDEX_MIRRORS, checked against the registries every config of the checkout lists."""
-    return parse_mirrors(os.environ.get(MIRRORS_VARIABLE), configured_registries(layout))
+    """$RUNENV_INDEX_MIRRORS, checked against the registries every config of the checkout lists;
+    an unused entry is one warning line (once per run)."""
+    found, warnings = parse_mirrors(os.environ.get(MIRRORS_VARIABLE), configured_registries(layout))
+    for warning in warnings:
+        warn_once(warning)
+    return found
+
+
+@cache
+def warn_once(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def resolver_spec(layout: Layout, variant: Variant) -> ResolverInput:

@@ -133,6 +133,7 @@ def linkage(layout: Layout, variant: Variant, platform: Platform, system: System
 def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: float) -> str | None:
     """Why the cell's packages do not resolve offline against its own wheelhouse, or None."""
     from tasks.adapters.resolver import uv_binary
+    from tasks.adapters.uv_runner import floor_env
 
     report = files.read_json(layout.cell_report(variant, platform.key))
     merged = files.read_json(layout.merged_config(variant))
@@ -149,7 +150,8 @@ def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: 
         command = [uv_binary(), "pip", "compile", "pyproject.toml", "--no-index", "--find-links", packages.resolve(),
                    "--python-platform", platform.uv_platform, "--python-version", variant.python_version,
                    "--no-header", "-q", "--no-python-downloads"]  # fmt: skip
-        done = run_command(command, "completeness check", timeout, cwd=Path(temp), check=False)
+        env = {**os.environ, **floor_env(platform)}  # uv reads the macOS floor from the environment
+        done = run_command(command, "completeness check", timeout, cwd=Path(temp), env=env, check=False)
     if done.returncode == 0:
         return None
     return "the wheelhouse does not resolve offline for this platform:\n" + "\n".join(tail(done.stderr))

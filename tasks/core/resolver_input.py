@@ -149,12 +149,13 @@ def requirement_lines(packages: Mapping[str, Any], platforms: Mapping[str, Platf
     return lines
 
 
-def parse_mirrors(text: str | None, known: Sequence[str] = ()) -> dict[str, str | None]:
-    """``RUNENV_INDEX_MIRRORS``: a JSON object from a configured registry URL to a mirror
-    URL, or to null to leave that registry out. A key that is no configured registry (of
-    *known*, when given) is an error, never silently ignored."""
+def parse_mirrors(text: str | None, known: Sequence[str] = ()) -> tuple[dict[str, str | None], list[str]]:
+    """``RUNENV_INDEX_MIRRORS``: a JSON object from a configured registry URL to a mirror URL,
+    or to null to leave that registry out; and the warnings about it. A malformed value is an
+    error; an entry for a registry no config lists (of *known*, when given) is only a warning,
+    since teams keep one mirror map for several trees (as pip and uv ignore unused settings)."""
     if not text:
-        return {}
+        return {}, []
     try:
         mirrors = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -163,24 +164,28 @@ def parse_mirrors(text: str | None, known: Sequence[str] = ()) -> dict[str, str 
         raise ConfigError(
             [f"${MIRRORS_VARIABLE}: expected a JSON object mapping a registry URL to a mirror URL or null"]
         )
-    configured = {url.rstrip("/") for url in known}
     problems = [
         f"${MIRRORS_VARIABLE}: [{key!r}]: {problem}"
         for key, value in mirrors.items()
-        if (problem := mirror_problem(key, value, configured))
+        if (problem := mirror_problem(key, value))
     ]
     if problems:
         raise ConfigError(problems)
-    return mirrors
+    configured = {url.rstrip("/") for url in known}
+    unused = [key for key in mirrors if configured and key.rstrip("/") not in configured]
+    warnings = [
+        f"warning: ${MIRRORS_VARIABLE}: [{key!r}]: no config of this tree lists this registry; the entry is "
+        f"unused (registries.additional has {', '.join(sorted(configured))})"
+        for key in unused
+    ]
+    return {key: value for key, value in mirrors.items() if key not in unused}, warnings
 
 
-def mirror_problem(key: str, value: Any, configured: set[str]) -> str | None:
+def mirror_problem(key: str, value: Any) -> str | None:
     if not URL.match(key):
         return "a key must be a registry URL (http://, https:// or file://)"
     if not (value is None or (isinstance(value, str) and URL.match(value))):
         return f"expected a mirror URL or null, got {value!r}"
-    if configured and key.rstrip("/") not in configured:
-        return f"no config lists this registry; registries.additional has {', '.join(sorted(configured))}"
     return None
 
 

@@ -25,8 +25,10 @@ def test_index_carries_warnings_and_missing_top_level_dependencies() -> None:
         "skipped": [],
         "missingTopLevel": missing,
         "warnings": ["WARNING: jinja2 requires markupsafe, which skip removes"],
+        "floor": {"macos": "14.0"},
     }
     cell = Cell("3.12.10-atls", "macosx-x64", PACKAGE, "1.2.0-macosx-x64.tgz", 1, "0" * 64, manifest, {})
     (entry,) = index([cell])["cells"]
     assert entry["missingTopLevel"] == missing
+    assert entry["floor"] == {"macos": "14.0"}, "a consumer knows the environment needs macOS 14"
     assert entry["warnings"] == ["WARNING: jinja2 requires markupsafe, which skip removes"]

@@ -88,6 +88,27 @@ def test_bad_mirror_variable_is_a_clear_error() -> None:
     )
 
 
+def test_an_unused_mirror_entry_is_a_warning_and_dropped() -> None:
+    found, warnings = parse_mirrors(
+        '{"https://a.example/simple/": null, "https://elsewhere.example/simple": "file:///srv/m"}',
+        ["https://a.example/simple"],
+    )
+    assert found == {"https://a.example/simple/": None}
+    assert warnings == [
+        "warning: $RUNENV_INDEX_MIRRORS: ['https://elsewhere.example/simple']: no config of this tree lists this "
+        "registry; the entry is unused (registries.additional has https://a.example/simple)"
+    ]
+
+
+def test_input_hash_covers_strict_missing_and_floors() -> None:
+    base = {"dependencies": ["six==1.17.0"]}
+    one = resolver_input(merged(base), PLATFORMS, {})
+    strict = resolver_input(merged({**base, "resolution": {"strictMissing": True}}), PLATFORMS, {})
+    floor = resolver_input(merged({**base, "platformSpecific": {"macosx-aarch64": {"floor": "14.0"}}}), PLATFORMS, {})
+    assert len({one.input_hash, strict.input_hash, floor.input_hash}) == 3
+    assert (one.strict_on("macosx-x64"), strict.strict_on("macosx-x64")) == (False, True)
+
+
 def test_input_hash_changes_with_inputs_only() -> None:
     one = resolver_input(merged({"dependencies": ["six==1.17.0"]}), PLATFORMS, {})
     same = resolver_input(merged({"dependencies": ["six==1.17.0"]}), PLATFORMS, {})

@@ -87,14 +87,26 @@ def test_runenv_pythons_missing_or_malformed(doit: DoitRun, repo: Path, tmp_path
     )
 
 
-def test_unknown_keys_in_index_mirrors(doit: DoitRun, repo: Path) -> None:
+@pytest.mark.network
+def test_an_index_mirror_no_config_lists_is_one_warning(doit: DoitRun, repo: Path) -> None:
+    """Teams keep one mirror map for several trees: an unused entry is a warning, as in pip and uv."""
     add_variant(repo, "3.12.1-mirrors", {"dependencies": ["six==1.17.0"]})
-    mirrors = {"https://typo.example.invalid/simple": None}
     configured = json.loads((repo / "configs/shared-config.json").read_text())["registries"]["additional"]
+    mirrors = {"https://other-tree.example.invalid/simple": None, **{url: None for url in configured}}
+    done = doit("lock:3.12.1-mirrors", env={"RUNENV_INDEX_MIRRORS": json.dumps(mirrors)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    warning = (
+        "warning: $RUNENV_INDEX_MIRRORS: ['https://other-tree.example.invalid/simple']: no config of this tree lists "
+        f"this registry; the entry is unused (registries.additional has {', '.join(sorted(configured))})"
+    )
+    assert done.stderr.splitlines().count(warning) == 1, done.stderr
+
+
+def test_a_malformed_index_mirror_is_still_an_error(doit: DoitRun, repo: Path) -> None:
+    add_variant(repo, "3.12.1-mirrors", {"dependencies": ["six==1.17.0"]})
     one_clear_line(
-        doit("lock:3.12.1-mirrors", env={"RUNENV_INDEX_MIRRORS": json.dumps(mirrors)}),
-        "$RUNENV_INDEX_MIRRORS: ['https://typo.example.invalid/simple']: no config lists this registry; "
-        f"registries.additional has {', '.join(sorted(u.rstrip('/') for u in configured))}",
+        doit("lock:3.12.1-mirrors", env={"RUNENV_INDEX_MIRRORS": json.dumps({"not-a-url": None})}),
+        "$RUNENV_INDEX_MIRRORS: ['not-a-url']: a key must be a registry URL (http://, https:// or file://)",
     )
 
 

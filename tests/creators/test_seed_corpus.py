@@ -154,3 +154,36 @@ def test_skipping_a_required_package_is_an_error_naming_both(repo: Path, doit: D
     report = json.loads((repo / "python-3.12.1-skipdep/build/linux-x64/report.json").read_text())
     assert [s["name"] for s in report["selected"]] == ["jinja2"]
     assert report["warnings"][0].startswith("WARNING: jinja2 3.1.4 requires markupsafe, which skip removes")
+
+
+@pytest.mark.network
+def test_the_seed_variants_lock_and_select_for_all_five_platforms(seed_repo: Path, doit: DoitRun) -> None:
+    """strictMissing false (the seed's shared config): kalign-python 3.6.0's macOS wheels need
+    macOS 14, and biopython 1.87 has none for Intel macOS; both ship without them there."""
+    add_variant(seed_repo, "3.12.10-bio", {"dependencies": ["six==1.17.0", "biopython==1.87"]})
+    platforms = ("linux-x64", "linux-aarch64", "macosx-x64", "macosx-aarch64", "windows-x64")
+    done = doit(*(f"select:{v}-{p}" for v in (*VARIANTS, "3.12.10-bio") for p in platforms))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    def missing(variant: str, platform: str) -> list[tuple[str, str]]:
+        report = json.loads((seed_repo / f"python-{variant}/build/{platform}/report.json").read_text())
+        return [(m["name"], m["reason"]) for m in report["missingTopLevel"]]
+
+    assert missing("3.12.10-kalign", "macosx-aarch64") == [
+        ("kalign-python", "missing: kalign-python==3.6.0 has a wheel for macosx-aarch64 only above its floor (macOS "
+         "14.0, the floor is macOS 13.0); raise it with packages.platformSpecific.macosx-aarch64.floor; no version "
+         "has one at this floor")
+    ]  # fmt: skip
+    assert missing("3.12.10-kalign", "macosx-x64") == [], "skipped there by the variant's own rule"
+    assert missing("3.12.10-bio", "macosx-x64") == [
+        ("biopython", "missing: biopython==1.87 has no wheel for macosx-x64 (macOS 13.0); nearest versions with "
+         "one: 1.86")
+    ]  # fmt: skip
+    assert all(missing("3.12.10-bio", p) == [] for p in platforms if p != "macosx-x64")
+    strict = seed_repo / "python-3.12.10-bio/config.json"
+    document = json.loads(strict.read_text())
+    document["packages"]["resolution"] = {"strictMissing": True}
+    strict.write_text(json.dumps(document))
+    failed = doit("lock:3.12.10-bio")
+    assert failed.returncode != 0
+    assert "lock 3.12.10-bio: top-level pins without a wheel for a platform:" in failed.stdout

@@ -78,8 +78,9 @@ def test_a_package_without_a_wheel_for_a_platform_forks_there_only(repo: Path, d
 
 @pytest.mark.network
 def test_a_top_level_pin_without_a_wheel_names_the_nearest_versions(repo: Path, doit: DoitRun) -> None:
-    """biopython 1.87 publishes no macOS x86_64 wheel: an error, not a warning."""
-    add_variant(repo, "3.12.1-bio", {"dependencies": ["six==1.17.0", "biopython==1.87"]})
+    """biopython 1.87 publishes no macOS x86_64 wheel: under strictMissing an error, not a warning."""
+    strict = {"strictMissing": True}
+    add_variant(repo, "3.12.1-bio", {"dependencies": ["six==1.17.0", "biopython==1.87"], "resolution": strict})
     failed = doit("lock:3.12.1-bio")
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0
