@@ -2,15 +2,18 @@
 
 from pathlib import Path
 
-from tasks.adapters.interrupts import report_interrupts_in_one_line
-from tasks.adapters.tree_lock import hold_tree_lock
-from tasks.creators.build import task_build
-from tasks.creators.catalogue import task_catalogue, task_matrix, task_new_variant, task_publish
-from tasks.creators.config import task_config
-from tasks.creators.environment import task_assemble, task_base, task_check, task_descriptor, task_pack
-from tasks.creators.fetch import task_clear_cache, task_fetch
-from tasks.creators.lock import task_lock, task_upgrade
-from tasks.creators.select import task_select
+from tasks.assemble.task import task_assemble
+from tasks.base.task import task_base
+from tasks.build.task import task_build, task_new_variant
+from tasks.check.task import task_check
+from tasks.config.task import task_config
+from tasks.fetch.task import task_clear_cache, task_fetch
+from tasks.lock.task import task_lock, task_upgrade
+from tasks.pack.task import task_descriptor, task_pack
+from tasks.plumbing.interrupts import report_interrupts_in_one_line
+from tasks.plumbing.tree_lock import hold_tree_lock
+from tasks.publish.task import task_catalogue, task_matrix, task_publish
+from tasks.select.task import task_select
 
 hold_tree_lock(Path(__file__).resolve().parent)
 report_interrupts_in_one_line()

@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.wheelhouse import bench_dependencies, bench_repo, doit_env
-from tasks.adapters.archive import pack
-from tasks.core.platforms import host_platform_key
+from tasks.model.platforms import host_platform_key
+from tasks.plumbing.archive import pack
 from tests.conftest import MachinePython
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.wheelhouse import doit_env
-from tasks.adapters.archive import pack
-from tasks.adapters.wheelhouse import problems, stat_record, unchanged_since_verified
+from tasks.pack.wheelhouse import problems, stat_record, unchanged_since_verified
+from tasks.plumbing.archive import pack
 from tests.conftest import REPO
 
 VARIANT, HOST = "3.12.10", "linux-x64"

@@ -1,7 +1,7 @@
 """The one exception hierarchy of runenv.
 
 Every message names the file (and JSON path or package) it is about and says what to do.
-Task actions translate these into doit's ``TaskFailed`` in one place: ``tasks.creators.action``.
+Task actions translate these into doit's ``TaskFailed`` in one place: ``tasks.action``.
 """
 
 from __future__ import annotations

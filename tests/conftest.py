@@ -172,8 +172,8 @@ class MachinePython:
     def __init__(self, work: Path) -> None:
         import platform as host
 
-        from tasks.adapters.archive import pack
-        from tasks.adapters.cache import sha256_of
+        from tasks.plumbing.archive import pack
+        from tasks.plumbing.cache import sha256_of
 
         self.version = host.python_version()
         minor = "{}.{}".format(*sys.version_info[:2])
@@ -216,7 +216,7 @@ def machine_python(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def write_package_json(directory: Path, name: str, version: str = "1.0.0") -> None:
-    from tasks.adapters.variants import package_for
+    from tasks.build.new_variant import package_for
 
     package = package_for(name, name.split("-")[0])
     package.update(name=f"@platforma-open/test.runenv-python-{name}", version=version, description="test variant")

@@ -1,0 +1,162 @@
+"""The assemble stage: interpreter, wheelhouse and copyFiles into pydist/<platform>/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from tasks import BUILDER_VERSION
+from tasks.assemble.build_wheels import apply_build_wheels
+from tasks.assemble.copy_files import copy_entry, interpreter_files
+from tasks.base.prepare import foreign_paths, is_host, remove_archives
+from tasks.config.merged import read_merged_config, relative, variant_platforms
+from tasks.config.policy import with_package_root
+from tasks.errors import BuildError
+from tasks.model import platforms
+from tasks.model.envlayout import EnvLayout
+from tasks.model.floors import floor_record
+from tasks.model.layout import Layout, Variant
+from tasks.plumbing import files
+
+
+def copy_entries(merged: dict[str, Any], platform: str) -> list[dict[str, str]]:
+    packages = merged["packages"]
+    return [*packages["copyFiles"], *packages["platformSpecific"].get(platform, {}).get("copyFiles", [])]
+
+
+def copy_one(
+    layout: Layout, variant: Variant, entry: dict[str, str], root: Path, env: EnvLayout, protected: set[str]
+) -> None:
+    label = f"{relative(layout, layout.variant_config(variant))}: copyFiles from {entry['from']!r}"
+    source = layout.variant_dir(variant) / entry["from"]
+    if not source.exists():
+        raise BuildError(f"{label}: {relative(layout, source)} does not exist; create it or remove the entry")
+    target = Path(env.copy_target(entry["to"]))
+    if not source.is_dir() and entry["to"].endswith("/"):
+        target = target / source.name
+    copy_entry(layout.variant_dir(variant), entry["from"], target, root, protected, label)
+
+
+def link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """The base tree into the environment as hard links (a copy across filesystems): the base
+    stage already made it a private copy, so the interpreter's bytes are written once."""
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True, copy_function=link_or_copy)
+
+
+def clear_except_wheelhouse(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for child in root.iterdir():
+        if child.name == "packages":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def manifest(
+    layout: Layout,
+    variant: Variant,
+    platform: str,
+    merged: dict[str, Any],
+    built: dict[str, dict[str, str]],
+    native: list[str],
+) -> dict[str, Any]:
+    base = files.read_json(layout.base_record(variant, platform))
+    report = files.read_json(layout.cell_report(variant, platform))
+    # Source archives made from a VCS commit have their digest only once fetched.
+    fetched = {f["file"]: f for f in files.read_json(layout.fetch_manifest(variant, platform))["files"]}
+    packages = [
+        {
+            **{k: s[k] for k in ("name", "version", "file")},
+            **{k: fetched.get(s["file"], s)[k] for k in ("sha256", "size")},
+            **built.get(s["name"], {}),
+        }
+        for s in report["selected"]
+    ]
+    return {
+        "variant": variant.name,
+        "pythonVersion": variant.python_version,
+        "platform": platform,
+        "base": {
+            "version": base["version"],
+            "treeSha256": base["treeSha256"],
+            "archiveUrl": base["url"],
+            "archiveSha256": base["sha256"],
+            "pruned": base["pruned"],
+            "sitePackagesRemoved": base["sitePackagesRemoved"],
+        },
+        "lockHash": report["inputHash"],
+        "floor": floor_record(variant_platforms(layout, merged)[platform]),
+        "packages": packages,
+        "skipped": report["skipped"],
+        "missingTopLevel": report.get("missingTopLevel", []),
+        "warnings": [*report.get("warnings", []), *base["warnings"]],
+        "needsNativeRunner": [f"buildWheel {name}" for name in native],
+        "envVars": merged["envVars"],
+        "builderVersion": BUILDER_VERSION,
+    }
+
+
+def build_wheels(
+    layout: Layout, variant: Variant, platform_key: str, merged: dict[str, Any], root: Path, env: EnvLayout
+) -> tuple[list[str], dict[str, dict[str, str]]]:
+    package_root = str(layout.variant_dir(variant).resolve())
+    rules = {
+        name: with_package_root(by_platform[platform_key], package_root)
+        for name, by_platform in merged["packages"]["buildWheel"].items()
+        if platform_key in by_platform
+    }
+    python = root / env.python if is_host(env.platform) else None
+    return apply_build_wheels(
+        python,
+        root / "packages",
+        files.read_json(layout.cell_report(variant, platform_key)),
+        rules,
+        layout.cell_dir(variant, platform_key) / "wheels.json",
+        float(merged["build"].get("timeout", 900)),
+    )
+
+
+def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last."""
+    merged = read_merged_config(layout, variant)
+    platform = platforms.load(layout.platforms)[platform_key]
+    env = EnvLayout(platform, variant.python_version)
+    root = layout.pydist(variant, platform_key)
+    remove_archives(layout, variant, platform)
+    clear_except_wheelhouse(root)
+    link_tree(layout.base_tree(variant, platform_key), root / env.interpreter_root)
+    protected = interpreter_files(layout.base_tree(variant, platform_key), env.interpreter_root)
+    for entry in copy_entries(merged, platform_key):
+        copy_one(layout, variant, entry, root, env, protected)
+    missing = [name for name in env.required_files() if not (root / name).exists()]
+    if missing:
+        raise BuildError(
+            f"{relative(layout, root)}: the interpreter layout lacks {', '.join(missing)}; "
+            "is the base archive a python-build-standalone install_only archive?"
+        )
+    if not platform.is_windows and (offending := foreign_paths(root, platform.os == "linux")):
+        raise BuildError(
+            f"{relative(layout, root)}: absolute paths of the build machine remain in:\n"
+            + "\n".join(f"  - {item}" for item in offending)
+        )
+    native, built = build_wheels(layout, variant, platform_key, merged, root, env)
+    files.write_json_atomic(
+        layout.env_manifest(variant, platform_key), manifest(layout, variant, platform_key, merged, built, native)
+    )
+    for name in native:
+        print(
+            f"{variant.cell(platform_key)}: buildWheel {name} needs a native {platform.os} {platform.arch} runner; "
+            "the sdist ships meanwhile"
+        )
+    print(f"{variant.cell(platform_key)}: assembled {relative(layout, root)}")

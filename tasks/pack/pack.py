@@ -1,0 +1,68 @@
+"""The pack stage (a deterministic .tgz and its .sha256) and the variant's descriptor."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+from tasks.config.merged import read_merged_config, relative
+from tasks.errors import BuildError
+from tasks.lock.lock import read_lock, timeout_of
+from tasks.model import platforms
+from tasks.model.envlayout import archive_name, descriptor
+from tasks.model.layout import Layout, Variant
+from tasks.pack.wheelhouse import verify_wheelhouse
+from tasks.plumbing import files
+from tasks.plumbing.archive import pack
+from tasks.plumbing.cache import sha256_of
+
+
+def archive_mtime(layout: Layout, variant: Variant) -> int:
+    """$SOURCE_DATE_EPOCH, or the newest upload time of the locked files (stable per lock)."""
+    if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
+        return int(epoch)
+    stamps = [
+        artifact["upload-time"]
+        for package in read_lock(layout.lock(variant)).get("packages", [])
+        for artifact in [package.get("sdist", {}), *package.get("wheels", [])]
+        if isinstance(artifact.get("upload-time"), datetime.datetime)
+    ]
+    return int(max(stamps).timestamp()) if stamps else 0
+
+
+def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
+    path = layout.package_json(variant)
+    if not path.is_file():
+        raise BuildError(
+            f"{relative(layout, path)}: missing; every variant needs a package.json with its package "
+            "name, version and block-software artifact (copy one from another variant)"
+        )
+    data: dict[str, Any] = files.read_json(path)
+    return data
+
+
+def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Verify the wheelhouse against runenv.json, then pack the environment reproducibly."""
+    platform = platforms.load(layout.platforms)[platform_key]
+    output = layout.archive(variant, archive_name(package_json(layout, variant)["version"], platform))
+    checksum = output.with_name(output.name + ".sha256")
+    record = layout.archive_record(variant, platform_key)
+    checksum.unlink(missing_ok=True)
+    record.unlink(missing_ok=True)
+    verify_wheelhouse(layout, variant, platform_key, timeout_of(read_merged_config(layout, variant)))
+    pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
+    digest = sha256_of(output)
+    files.write_text_atomic(checksum, f"{digest}  {output.name}\n")
+    files.write_json_atomic(record, {"archive": output.name, "sha256": digest, "size": output.stat().st_size})
+    print(
+        f"{variant.cell(platform_key)}: {relative(layout, output)} {output.stat().st_size / 2**20:.1f} MB "
+        f"sha256 {digest}"
+    )
+
+
+def write_descriptor(layout: Layout, variant: Variant) -> None:
+    merged = read_merged_config(layout, variant)
+    files.write_json_atomic(
+        layout.descriptor(variant), descriptor(package_json(layout, variant), variant.python_version, merged["envVars"])
+    )

@@ -1,0 +1,97 @@
+"""The catalogue: which variants and cells exist, where their files live in the registry. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tasks.model.envlayout import package_path
+
+
+@dataclass(frozen=True)
+class Cell:
+    variant: str
+    platform: str
+    package: Mapping[str, Any]  # the variant's package.json
+    archive_name: str
+    size: int
+    sha256: str
+    manifest: Mapping[str, Any]  # pydist/<platform>/runenv.json
+    check: Mapping[str, Any]  # build/<platform>/check.json
+
+    @property
+    def archive_key(self) -> str:
+        return f"software/{package_path(self.package['name'])}/main/{self.archive_name}"
+
+
+def descriptor_key(package: Mapping[str, Any]) -> str:
+    return f"software/{package_path(package['name'])}/main/{package['version']}.sw.json"
+
+
+def catalogue_package(meta: Mapping[str, Any], packages: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """catalogue/package.json from the discovered variants: {variant: package.json}.
+
+    Entrypoints are keyed by the bare variant name: consumers reference ``<catalogue>:3.12.10-atls``.
+    """
+    entrypoints = {
+        variant: {"reference": f"{package['name']}/dist/tengo/software/main.sw.json"}
+        for variant, package in sorted(packages.items())
+    }
+    return {
+        "name": meta["name"],
+        "version": meta["version"],
+        "description": meta.get("description", ""),
+        "block-software": {"entrypoints": entrypoints},
+        "files": ["dist/"],
+        "dependencies": {package["name"]: package["version"] for _, package in sorted(packages.items())},
+    }
+
+
+VERIFIED = ("passed", "verified-static")
+
+
+def unverified_reasons(cell: Cell) -> list[str]:
+    reasons = []
+    if cell.check.get("status") == "verified-static":
+        reasons.append(
+            f"verified statically only (linkage, minimum OS, completeness); import it on a {cell.platform} runner"
+        )
+    elif cell.check.get("status") != "passed":
+        reasons.append(cell.check.get("reason", "not checked"))
+    reasons += [f"{item}: needs a native {cell.platform} runner" for item in cell.manifest.get("needsNativeRunner", [])]
+    return reasons
+
+
+def index(cells: Sequence[Cell]) -> dict[str, Any]:
+    """catalogue/dist/index.json: every cell, and the ones this host could not fully verify."""
+    entries = [
+        {
+            "variant": cell.variant,
+            "platform": cell.platform,
+            "archive": cell.archive_key,
+            "size": cell.size,
+            "sha256": cell.sha256,
+            "pythonVersion": cell.manifest["pythonVersion"],
+            "lockHash": cell.manifest["lockHash"],
+            "floor": dict(cell.manifest.get("floor", {})),
+            "packageCount": len(cell.manifest["packages"]),
+            "skipped": list(cell.manifest["skipped"]),
+            "missingTopLevel": list(cell.manifest.get("missingTopLevel", [])),
+            "warnings": list(cell.manifest.get("warnings", [])),
+            "check": cell.check.get("status"),
+            "verification": cell.check.get("verification"),
+        }
+        for cell in cells
+    ]
+    unverified = [
+        {"variant": cell.variant, "platform": cell.platform, "reasons": reasons}
+        for cell in cells
+        if (reasons := unverified_reasons(cell))
+    ]
+    return {"cells": entries, "notVerifiedOnThisHost": unverified}
+
+
+def sha256sums(entries: Sequence[tuple[str, str]]) -> str:
+    """``<sha256>  <registry key>`` lines, sorted by key."""
+    return "".join(f"{digest}  {key}\n" for key, digest in sorted(entries))

@@ -1,0 +1,51 @@
+"""The select stage: one artifact per package for one cell, from the variant's universal lock."""
+
+from __future__ import annotations
+
+from tasks.config.merged import read_merged_config, variant_platforms
+from tasks.config.policy import policy_for
+from tasks.lock.lock import read_lock
+from tasks.lock.resolver_input import environment_marker
+from tasks.model.layout import Layout, Variant
+from tasks.plumbing import files
+from tasks.plumbing.logs import CellLog
+from tasks.select import outputs as cell_outputs
+from tasks.select.selection import select
+
+
+def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Choose one artifact per package for one platform and write the cell's lock,
+    requirements.txt and report.json."""
+    merged = read_merged_config(layout, variant)
+    platform = variant_platforms(layout, merged)[platform_key]
+    universal = read_lock(layout.lock(variant))
+    for path in (
+        layout.cell_lock(variant, platform_key),
+        layout.cell_requirements(variant, platform_key),
+        layout.cell_report(variant, platform_key),
+    ):
+        path.unlink(missing_ok=True)
+    selection = select(universal, platform, variant.python_version, policy_for(merged["packages"], platform_key))
+    marker = environment_marker(platform, variant.python_version)
+    cell_lock = cell_outputs.cell_lock(universal, selection, marker)
+    runenv = universal.get("tool", {}).get("runenv", {})
+    notes = [
+        *runenv.get("notes", []),
+        *(f"registry {url} was left out when locking" for url in runenv.get("left-out-registries", [])),
+    ]
+    files.write_text_atomic(
+        layout.cell_lock(variant, platform_key), cell_outputs.render_cell_lock(cell_lock, selection)
+    )
+    files.write_text_atomic(
+        layout.cell_requirements(variant, platform_key),
+        cell_outputs.requirements_txt(selection, merged["packages"]["noDeps"]),
+    )
+    files.write_json_atomic(
+        layout.cell_report(variant, platform_key),
+        cell_outputs.report(selection, variant.name, runenv.get("input-hash"), notes),
+    )
+    log = CellLog(layout.build_log(variant, platform_key), merged["build"].get("enableLogging", False))
+    for line in cell_outputs.summary(selection, variant.name) + [f"  note: {n}" for n in notes]:
+        log.summary(line)
+    for artifact in selection.selected:
+        log.detail(f"select {artifact.name} {artifact.version}: {artifact.kind} {artifact.filename}")
