@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from tasks import BUILDER_VERSION
 from tasks.assemble.build_wheels import apply_build_wheels
 from tasks.assemble.copy_files import copy_entry, interpreter_files
-from tasks.base.prepare import foreign_paths, is_host, remove_archives
+from tasks.base.prepare import foreign_paths, remove_archives
 from tasks.config.merged import read_merged_config, relative, variant_platforms
 from tasks.config.policy import with_package_root
 from tasks.errors import BuildError
@@ -19,6 +18,7 @@ from tasks.model.envlayout import EnvLayout
 from tasks.model.floors import floor_record
 from tasks.model.layout import Layout, Variant
 from tasks.plumbing import files
+from tasks.plumbing.host import is_host
 
 
 def copy_entries(merged: dict[str, Any], platform: str) -> list[dict[str, str]]:
@@ -39,17 +39,10 @@ def copy_one(
     copy_entry(layout.variant_dir(variant), entry["from"], target, root, protected, label)
 
 
-def link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
 def link_tree(source: Path, target: Path) -> None:
     """The base tree into the environment as hard links (a copy across filesystems): the base
     stage already made it a private copy, so the interpreter's bytes are written once."""
-    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True, copy_function=link_or_copy)
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True, copy_function=files.link_or_copy)
 
 
 def clear_except_wheelhouse(root: Path) -> None:
@@ -57,10 +50,7 @@ def clear_except_wheelhouse(root: Path) -> None:
     for child in root.iterdir():
         if child.name == "packages":
             continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+        files.remove_path(child)
 
 
 def manifest(

@@ -14,11 +14,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tasks.check.imports import venv_interpreter
 from tasks.errors import BuildError
 from tasks.plumbing import files
-from tasks.plumbing.cache import Cache, link_or_copy, sha256_of
+from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command
+from tasks.plumbing.files import link_or_copy
+from tasks.plumbing.host import venv_interpreter
 
 
 def build_one(python: Path, sdist: Path, rule: dict[str, Any], timeout: float, temp: Path) -> Path:

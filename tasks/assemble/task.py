@@ -9,7 +9,8 @@ from typing import Any
 
 from tasks.action import action
 from tasks.model.layout import Variant
-from tasks.plumbing.cells import LAYOUT, cells, remove_paths
+from tasks.plumbing.cells import LAYOUT, cells
+from tasks.plumbing.files import remove_paths
 
 
 def copy_sources_digest(variant: Variant) -> str:

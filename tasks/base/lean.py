@@ -10,20 +10,13 @@ import shutil
 from pathlib import Path
 
 from tasks.base.prune import pruned, site_packages_leftovers, stdlib_dir
-from tasks.check.static import environment_files, manylinux_libraries
 from tasks.model.layout import Layout
 from tasks.model.linkage import NATIVE_FORMAT, Tree, floor_problem, resolve, system_libraries
 from tasks.model.platforms import Platform
 from tasks.plumbing import files
-from tasks.plumbing.binaries import read_binary
+from tasks.plumbing.binaries import manylinux_libraries, read_binary
 from tasks.plumbing.cache import sha256_of
-
-
-def remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
+from tasks.plumbing.files import environment_files
 
 
 def prunable(tree: Path, minor: str, windows: bool) -> list[str]:
@@ -49,7 +42,7 @@ def prune(tree: Path, minor: str, windows: bool) -> list[str]:
     """Remove the test suite, IDLE, Tk and the static libpython; the removed paths."""
     removed = prunable(tree, minor, windows)
     for path in removed:
-        remove(tree / path)
+        files.remove_path(tree / path)
     return removed
 
 
@@ -57,7 +50,7 @@ def empty_site_packages(tree: Path, minor: str, windows: bool) -> list[str]:
     """Remove everything the source machine installed into site-packages except pip."""
     leftovers = site_leftovers(tree, minor, windows)
     for path in site_paths(leftovers, minor, windows):
-        remove(tree / path)
+        files.remove_path(tree / path)
     return leftovers
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform as host
 import shutil
 import sys
 from pathlib import Path
@@ -24,12 +23,13 @@ from tasks.config.merged import variant_platforms
 from tasks.config.validate import schema_problems
 from tasks.errors import BuildError, ConfigError, FetchError
 from tasks.model.layout import Layout, Variant
-from tasks.model.platforms import Platform, host_platform_key
+from tasks.model.platforms import Platform
 from tasks.plumbing import files
 from tasks.plumbing.archive import extract_python
 from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command
 from tasks.plumbing.downloader import Download, fetch_all
+from tasks.plumbing.host import is_host
 
 ORIGIN = "$ORIGIN"
 TRAMPOLINE = "#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{name}' \"$0\" \"$@\"\n' '''\n"
@@ -53,10 +53,6 @@ def load_pins(layout: Layout) -> dict[str, dict[str, Any]]:
     if problems:
         raise ConfigError(problems)
     return merge_pins(pinned, extra)
-
-
-def is_host(platform: Platform) -> bool:
-    return host_platform_key(host.system(), host.machine()) == platform.key
 
 
 def download_archive(source: BaseSource, timeout: float) -> Path:

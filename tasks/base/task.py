@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tasks.action import action
-from tasks.plumbing.cells import LAYOUT, cells, remove_paths
+from tasks.plumbing.cells import LAYOUT, cells
+from tasks.plumbing.files import remove_paths
 
 
 def base_inputs() -> dict[str, str]:

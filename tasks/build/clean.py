@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tasks.build.cli import remove_paths
 from tasks.model import platforms
 from tasks.model.layout import Layout, Variant
+from tasks.plumbing.files import remove_paths
 
 
 def clean_cell(layout: Layout, variant: Variant, platform_key: str) -> None:

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 from doit.cmd_clean import Clean
@@ -125,17 +124,3 @@ class QuietClean(Clean):
     def clean_tasks(self, tasks: Any, dryrun: bool, cleanforget: bool) -> Any:
         self.outstream: Any = DroppingExecutingLines(self.outstream)
         return super().clean_tasks(tasks, dryrun, cleanforget)
-
-
-def remove_paths(paths: list[Path]) -> None:
-    """A clean action: remove each path that exists, saying so; silent otherwise."""
-    import shutil
-
-    for path in paths:
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.is_dir():
-            shutil.rmtree(path)
-        else:
-            continue
-        print(f"removed {path}")

@@ -12,9 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tasks.base.prepare import is_host
 from tasks.check.failures import CLASS_TITLES, WARNING_CLASSES, Failure, classify, whitelisted
-from tasks.check.imports import import_everything, installed_venv, venv_interpreter
+from tasks.check.imports import import_everything, installed_venv
 from tasks.check.static import static_check, static_failures
 from tasks.config.merged import read_merged_config, relative, variant_platforms
 from tasks.errors import BuildError
@@ -22,6 +21,7 @@ from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
 from tasks.plumbing import files
+from tasks.plumbing.host import is_host, venv_interpreter
 
 __all__ = ["check_cell", "judge", "snippet", "venv_interpreter"]
 

@@ -24,6 +24,7 @@ from tasks.errors import BuildError
 from tasks.plumbing.binaries import read_binary
 from tasks.plumbing.cache import sha256_of
 from tasks.plumbing.commands import exit_status, run_command, tail
+from tasks.plumbing.host import venv_interpreter
 
 IMPORTER = """
 import importlib, importlib.util, json, os, signal, sys
@@ -89,16 +90,11 @@ QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 CRASHED = "the interpreter was killed by"
 
 
-def venv_interpreter(venv: Path) -> Path:
-    """A venv's interpreter: Scripts/python.exe on a Windows runner, bin/python elsewhere."""
-    return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
-
-
 def installed_venv(python: Path, venv: Path, manifest: Path, no_deps: bool, timeout: float) -> Path:
     """The cell's offline install into a venv of the built interpreter, made once per runenv.json
     (reused while it is unchanged). uv installs it: the same wheels, hashes checked, no index,
     in a third of pip's time (the consumer's own pip install is what the end-to-end test runs)."""
-    from tasks.lock.resolver import uv_binary
+    from tasks.plumbing.commands import uv_binary
 
     marker, digest = venv / ".runenv-installed", sha256_of(manifest)
     if marker.is_file() and marker.read_text() == digest and venv_interpreter(venv).exists():

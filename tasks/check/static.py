@@ -17,7 +17,6 @@ import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from importlib.resources import files as package_files
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,10 @@ from tasks.model.layout import Layout, Variant
 from tasks.model.linkage import NATIVE_FORMAT, Binary, SystemLibraries, Tree, floor_problem, resolve, system_libraries
 from tasks.model.platforms import Platform
 from tasks.plumbing import files
-from tasks.plumbing.binaries import read_binary
+from tasks.plumbing.binaries import manylinux_libraries, read_binary
 from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command, tail
+from tasks.plumbing.files import environment_files
 
 NATIVE_SUFFIXES = (".so", ".pyd", ".dll", ".dylib", ".exe")
 
@@ -49,15 +49,6 @@ def installed_path(member: str, env: EnvLayout) -> str | None:
     if kind not in roots or not path:
         return None
     return f"{roots[kind]}/{path}".lstrip("/")
-
-
-def manylinux_libraries(platform: Platform) -> list[str]:
-    """The manylinux policy's library list at the platform's glibc floor (from auditwheel)."""
-    if platform.glibc_floor is None:
-        return []
-    policies = json.loads(package_files("auditwheel.policy").joinpath("manylinux-policy.json").read_text())
-    wanted = f"manylinux_{platform.glibc_floor.replace('.', '_')}"
-    return next((list(p["lib_whitelist"]) for p in policies if p["name"] == wanted), [])
 
 
 def wheel_facts(wheel: Path) -> dict[str, Binary]:
@@ -87,15 +78,6 @@ def wheel_binaries(wheel: Path, env: EnvLayout) -> tuple[set[str], list[tuple[st
     paths = {where: member for member in members if (where := installed_path(member, env)) is not None}
     facts = wheel_facts(wheel)
     return set(paths), [(where, facts[member]) for where, member in sorted(paths.items()) if member in facts]
-
-
-def environment_files(root: Path) -> set[str]:
-    return {
-        (Path(directory) / name).relative_to(root).as_posix()
-        for directory, dirs, names in os.walk(root)
-        for name in names + [d for d in dirs if (Path(directory) / d).is_symlink()]
-        if Path(directory).relative_to(root).parts[:1] != ("packages",)
-    }
 
 
 def linkage(layout: Layout, variant: Variant, platform: Platform, system: SystemLibraries) -> dict[str, Any]:
@@ -132,8 +114,8 @@ def linkage(layout: Layout, variant: Variant, platform: Platform, system: System
 
 def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: float) -> str | None:
     """Why the cell's packages do not resolve offline against its own wheelhouse, or None."""
-    from tasks.lock.resolver import uv_binary
-    from tasks.lock.uv_runner import floor_env
+    from tasks.model.platforms import floor_env
+    from tasks.plumbing.commands import uv_binary
 
     report = files.read_json(layout.cell_report(variant, platform.key))
     merged = files.read_json(layout.merged_config(variant))

@@ -12,8 +12,9 @@ from tasks.lock.lock import timeout_of
 from tasks.model.layout import Layout, Variant
 from tasks.model.requirements import VCS_SCHEMES
 from tasks.plumbing import files
-from tasks.plumbing.cache import Cache, link_or_copy
+from tasks.plumbing.cache import Cache
 from tasks.plumbing.downloader import Download, fetch_all, worker_count
+from tasks.plumbing.files import link_or_copy
 from tasks.plumbing.logs import CellLog
 from tasks.select.outputs import pin_source_archives
 

@@ -35,7 +35,7 @@ def version_of(executable: str) -> str | None:
 
 
 def found_by_uv(minor: str) -> str | None:
-    from tasks.lock.resolver import uv_binary
+    from tasks.plumbing.commands import uv_binary
 
     done = subprocess.run(
         [uv_binary(), "python", "find", "--no-python-downloads", "--no-project", minor],

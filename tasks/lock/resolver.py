@@ -13,7 +13,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,14 +42,6 @@ class Resolution:
 
 class Resolver(Protocol):
     def resolve(self, spec: ResolverInput, previous_lock: Path | None, upgrade: bool) -> Resolution: ...
-
-
-@cache
-def uv_binary() -> str:
-    """uv's executable. Found once: the lookup reads sysconfig, whose first use is not thread-safe."""
-    from uv import find_uv_bin
-
-    return str(find_uv_bin())
 
 
 def default_index_args() -> list[str]:

@@ -22,19 +22,11 @@ from tasks.lock import wheel_coverage
 from tasks.lock.lockfile import wheel_filename
 from tasks.lock.resolver_errors import no_wheel_name, platform_gap
 from tasks.lock.resolver_input import ResolverInput
-from tasks.lock.uv_runner import (
-    PinWithoutWheel,
-    UvRunner,
-    cause_of,
-    floor_env,
-    in_parallel,
-    probe_args,
-    top_level_pins,
-)
+from tasks.lock.uv_runner import PinWithoutWheel, UvRunner, cause_of, in_parallel, probe_args, top_level_pins
 from tasks.lock.wheel_floor import above_floor, version_tuple
 from tasks.model import toml as tomllib
 from tasks.model.floors import default_floor, floor_label, raised
-from tasks.model.platforms import Platform
+from tasks.model.platforms import Platform, floor_env
 
 # Floors high enough for any wheel published today: a probe there finds the wheels a pin has
 # only above the platform's floor.

@@ -31,16 +31,9 @@ from tasks.lock.resolver import (
 from tasks.lock.resolver_errors import kind_of
 from tasks.lock.resolver_input import ResolverInput, environment_marker
 from tasks.lock.uv_forks import WheelForks
-from tasks.lock.uv_runner import (
-    PinWithoutWheel,
-    cause_of,
-    floor_env,
-    in_parallel,
-    names_in,
-    probe_args,
-)
+from tasks.lock.uv_runner import PinWithoutWheel, cause_of, in_parallel, names_in, probe_args
 from tasks.model import toml as tomllib
-from tasks.model.platforms import Platform
+from tasks.model.platforms import Platform, floor_env
 from tasks.model.requirements import vcs_url
 
 

@@ -25,17 +25,13 @@ from packaging.utils import canonicalize_name
 
 from tasks.errors import LockError
 from tasks.lock import build_python, wheel_coverage
-from tasks.lock.resolver import (
-    VcsPackage,
-    default_index_args,
-    project_toml,
-    uv_binary,
-)
+from tasks.lock.resolver import VcsPackage, default_index_args, project_toml
 from tasks.lock.resolver_errors import message, no_wheel_name, platform_gap
 from tasks.lock.resolver_input import ResolverInput, not_platform_marker, with_marker
 from tasks.model import toml as tomllib
-from tasks.model.platforms import Platform
+from tasks.model.platforms import Platform, floor_env
 from tasks.model.requirements import vcs_url
+from tasks.plumbing.commands import uv_binary
 
 EVERY_PACKAGE = ":all:"
 T = TypeVar("T")
@@ -244,11 +240,6 @@ def names_in(lock_path: Path) -> set[str]:
         return {canonicalize_name(p["name"]) for p in tomllib.loads(lock_path.read_text()).get("packages", [])}
     except (tomllib.TOMLDecodeError, KeyError):
         return set()
-
-
-def floor_env(platform: Platform) -> dict[str, str]:
-    """uv reads the macOS floor of --python-platform from MACOSX_DEPLOYMENT_TARGET."""
-    return {"MACOSX_DEPLOYMENT_TARGET": platform.macos_floor} if platform.macos_floor else {}
 
 
 def cause_of(text: str) -> str:

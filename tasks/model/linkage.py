@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
-from tasks.plumbing.paths import resolve_in_archive
+from tasks.model.paths import resolve_in_archive
 
 ORIGINS = ("$ORIGIN", "${ORIGIN}")
 NATIVE_FORMAT = {"linux": "elf", "macosx": "macho", "windows": "pe"}

@@ -51,6 +51,11 @@ class Platform:
         ]
 
 
+def floor_env(platform: Platform) -> dict[str, str]:
+    """uv reads the macOS floor of --python-platform from MACOSX_DEPLOYMENT_TARGET."""
+    return {"MACOSX_DEPLOYMENT_TARGET": platform.macos_floor} if platform.macos_floor else {}
+
+
 def loads(text: str, source: str) -> dict[str, Platform]:
     from tasks.model import jsonio
 
@@ -86,4 +91,4 @@ def host_platform_key(system: str, machine: str) -> str | None:
     return key if key in PLATFORM_KEYS else None
 
 
-__all__ = ["PLATFORM_KEYS", "Platform", "host_platform_key", "load", "loads"]
+__all__ = ["PLATFORM_KEYS", "Platform", "floor_env", "host_platform_key", "load", "loads"]

@@ -21,8 +21,9 @@ from tasks.errors import BuildError
 from tasks.fetch.source_archives import source_archive
 from tasks.model.layout import Layout, Variant
 from tasks.plumbing import files
-from tasks.plumbing.cache import Cache, link_or_copy, sha256_of
+from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.downloader import Download, fetch_all
+from tasks.plumbing.files import link_or_copy
 
 REQUIREMENTS = "requirements.txt"
 

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from tasks.errors import BuildError
-from tasks.plumbing.paths import resolve_in_archive
+from tasks.model.paths import resolve_in_archive
 
 TOP = "python"
 

@@ -7,10 +7,13 @@ lief (their files are small). Nothing here runs a binary.
 
 from __future__ import annotations
 
+import json
+from importlib.resources import files as package_files
 from pathlib import Path
 from typing import Any
 
 from tasks.model.linkage import Binary
+from tasks.model.platforms import Platform
 
 ELF_MAGIC = b"\x7fELF"
 MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce")
@@ -108,3 +111,12 @@ def read_binary(path: Path, init_symbol: str | None = None) -> Binary | None:
         return READERS[kind](path, init_symbol)
     except Exception:  # a file that only looks like a binary (e.g. an "MZ" text file)
         return None
+
+
+def manylinux_libraries(platform: Platform) -> list[str]:
+    """The manylinux policy's library list at the platform's glibc floor (from auditwheel)."""
+    if platform.glibc_floor is None:
+        return []
+    policies = json.loads(package_files("auditwheel.policy").joinpath("manylinux-policy.json").read_text())
+    wanted = f"manylinux_{platform.glibc_floor.replace('.', '_')}"
+    return next((list(p["lib_whitelist"]) for p in policies if p["name"] == wanted), [])

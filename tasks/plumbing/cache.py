@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -105,26 +104,3 @@ class Cache:
             elif path.is_dir():
                 path.rmdir()
         return freed
-
-
-def link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link *source* to *target* (copy across filesystems), replacing *target* atomically.
-
-    Linking a file to itself is a no-op (``os.replace`` between two links to one inode does
-    nothing and would leave the temp link behind), and no temp name survives the call."""
-    import shutil
-
-    try:
-        if os.path.samefile(source, target):
-            return
-    except FileNotFoundError:
-        pass
-    temp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    try:
-        try:
-            os.link(source, temp)
-        except OSError:
-            shutil.copyfile(source, temp)
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)

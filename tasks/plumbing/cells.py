@@ -40,7 +40,7 @@ def removes_targets(creator: Callable[[], Iterator[dict[str, Any]]]) -> Callable
 
 
 def remove_paths(paths: list[Path]) -> None:
-    from tasks.build.cli import remove_paths as remove
+    from tasks.plumbing.files import remove_paths as remove
 
     remove(paths)
 

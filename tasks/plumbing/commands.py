@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,11 @@ def run_command(
             f"{step}: `{shown(command)}` {exit_status(done.returncode)}" + "".join(f"\n  | {line}" for line in output)
         )
     return done
+
+
+@cache
+def uv_binary() -> str:
+    """uv's executable. Found once: the lookup reads sysconfig, whose first use is not thread-safe."""
+    from uv import find_uv_bin
+
+    return str(find_uv_bin())

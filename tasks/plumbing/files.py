@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,3 +47,54 @@ def read_json_if_exists(path: Path) -> Any | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError, RecursionError):
         return None
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link *source* to *target* (a copy, mode and times kept, across filesystems),
+    replacing *target* atomically.
+
+    Linking a file to itself is a no-op (``os.replace`` between two links to one inode does
+    nothing and would leave the temp link behind), and no temp name survives the call."""
+    source, target = Path(source), Path(target)
+    try:
+        if os.path.samefile(source, target):
+            return
+    except FileNotFoundError:
+        pass
+    temp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        try:
+            os.link(source, temp)
+        except OSError:
+            shutil.copy2(source, temp)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def remove_path(path: Path) -> bool:
+    """Remove a file, a link (never what it points to) or a whole tree; False when absent."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+    else:
+        return False
+    return True
+
+
+def remove_paths(paths: list[Path]) -> None:
+    """A clean action: remove each path that exists, saying so; silent otherwise."""
+    for path in paths:
+        if remove_path(path):
+            print(f"removed {path}")
+
+
+def environment_files(root: Path) -> set[str]:
+    """Every file (and link to a directory) of an environment tree, relative, but its wheelhouse."""
+    return {
+        (Path(directory) / name).relative_to(root).as_posix()
+        for directory, dirs, names in os.walk(root)
+        for name in names + [d for d in dirs if (Path(directory) / d).is_symlink()]
+        if Path(directory).relative_to(root).parts[:1] != ("packages",)
+    }

@@ -109,6 +109,6 @@ def write_catalogue(layout: Layout, variants: list[Variant], pattern: str | None
 
 
 def remove_catalogue(layout: Layout) -> None:
-    from tasks.build.cli import remove_paths
+    from tasks.plumbing.files import remove_paths
 
     remove_paths([layout.catalogue_dist, layout.catalogue_package])
