@@ -17,6 +17,7 @@ from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.floors import floor_record
 from tasks.model.layout import Layout, Variant
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host
 
@@ -113,7 +114,7 @@ def build_wheels(
         files.read_json(layout.cell_report(variant, platform_key)),
         rules,
         layout.cell_dir(variant, platform_key) / "wheels.json",
-        float(merged["build"].get("timeout", 900)),
+        Settings.from_merged(merged).timeout,
     )
 
 

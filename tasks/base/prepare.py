@@ -24,8 +24,10 @@ from tasks.config.validate import schema_problems
 from tasks.errors import BuildError, ConfigError, FetchError
 from tasks.model.layout import Layout, Variant
 from tasks.model.platforms import Platform
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.archive import extract_python
+from tasks.plumbing.binaries import binary_format, read_binary
 from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command
 from tasks.plumbing.downloader import Download, fetch_all
@@ -97,11 +99,7 @@ def patchelf() -> str:
 
 
 def is_elf(path: Path) -> bool:
-    try:
-        with path.open("rb") as stream:
-            return stream.read(4) == b"\x7fELF"
-    except OSError:
-        return False
+    return binary_format(path) == "elf"
 
 
 def elf_files(tree: Path) -> list[Path]:
@@ -110,8 +108,9 @@ def elf_files(tree: Path) -> list[Path]:
 
 
 def runpath(path: Path) -> list[str]:
-    done = run_command([patchelf(), "--print-rpath", path], f"reading the RUNPATH of {path}", 60, check=False)
-    return [entry for entry in done.stdout.strip().split(":") if entry] if done.returncode == 0 else []
+    """An ELF file's RPATH/RUNPATH entries, read by pyelftools (patchelf only writes them)."""
+    facts = read_binary(path)
+    return list(facts.search_paths) if facts is not None else []
 
 
 def relocate_elf(tree: Path) -> list[str]:
@@ -185,13 +184,15 @@ def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     record, target = layout.base_record(variant, platform_key), layout.base_tree(variant, platform_key)
     record.unlink(missing_ok=True)
     remove_archives(layout, variant, platform)
-    timeout = float(files.read_json(layout.merged_config(variant))["build"].get("timeout", 900))
-    minor = ".".join(variant.python_version.split(".")[:2])
-    prune_enabled = files.read_json(layout.merged_config(variant))["build"].get("prune", True)
+    settings = Settings.from_merged(files.read_json(layout.merged_config(variant)))
+    minor = variant.minor
+    prune_enabled = settings.prune
     local = Path(source.path) if source.path and Path(source.path).is_dir() else None
     skipped_pruned = prunable(local, minor, platform.is_windows) if local and prune_enabled else []
     skipped_site = site_leftovers(local, minor, platform.is_windows) if local else []
-    place_tree(source, target, timeout, {*skipped_pruned, *site_paths(skipped_site, minor, platform.is_windows)})
+    place_tree(
+        source, target, settings.timeout, {*skipped_pruned, *site_paths(skipped_site, minor, platform.is_windows)}
+    )
     if is_host(platform) and (actual := interpreter_version(target, platform)) != variant.python_version:
         shutil.rmtree(target)
         raise BuildError(
@@ -228,8 +229,8 @@ def make_lean(
     """Prune (build.prune, on by default), empty site-packages but for pip, warn about what
     the platform's floor lacks, and identify the tree by its sha256. *skipped*: what a local
     directory's copy already left out (pruned paths, site-packages names)."""
-    minor = ".".join(variant.python_version.split(".")[:2])
-    enabled = files.read_json(layout.merged_config(variant))["build"].get("prune", True)
+    minor = variant.minor
+    enabled = Settings.from_merged(files.read_json(layout.merged_config(variant))).prune
     removed = prune(target, minor, platform.is_windows) if enabled else []
     leftovers = empty_site_packages(target, minor, platform.is_windows)
     return {

@@ -28,10 +28,6 @@ class BaseSource:
     sha256: str | None = None
     path: str | None = None
 
-    @property
-    def is_directory_candidate(self) -> bool:
-        return self.path is not None and not self.path.endswith((".tar.gz", ".tgz", ".tar.zst", ".tar"))
-
 
 def merge_pins(pinned: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Entries of *extra* replace the pinned entry of the same version and platform."""

@@ -20,6 +20,7 @@ from tasks.errors import BuildError
 from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host, venv_interpreter
 
@@ -103,7 +104,7 @@ def failure_text(cell: str, report: dict[str, Any], whitelist: Path) -> str:
 def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     merged = read_merged_config(layout, variant)
     platform = variant_platforms(layout, merged)[platform_key]  # at the variant's floor
-    timeout = float(merged["build"].get("timeout", 900))
+    timeout = Settings.from_merged(merged).timeout
     report_path = layout.check_report(variant, platform_key)
     report_path.unlink(missing_ok=True)
     with ThreadPoolExecutor(max_workers=1) as background:  # the static check overlaps the imports

@@ -192,11 +192,6 @@ def extension_path(site: Path, module: str, suffixes: list[str]) -> Path | None:
     return next((base.with_name(base.name + s) for s in suffixes if base.with_name(base.name + s).is_file()), None)
 
 
-def owns(modules: list[str], name: str) -> bool:
-    """Whether *name* (a module, or a package on the way to one) belongs to these modules."""
-    return any(m == name or m.startswith(name + ".") for m in modules)
-
-
 def import_everything(
     python: Path, wheels: list[Path], timeout: float
 ) -> tuple[dict[str, Any], dict[str, list[Failure]]]:

@@ -8,9 +8,9 @@ from typing import Any
 
 from tasks.config.merged import read_merged_config, relative
 from tasks.fetch.source_archives import source_archive
-from tasks.lock.lock import timeout_of
 from tasks.model.layout import Layout, Variant
 from tasks.model.requirements import VCS_SCHEMES
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.cache import Cache
 from tasks.plumbing.downloader import Download, fetch_all, worker_count
@@ -62,21 +62,21 @@ def lay_out_wheelhouse(
 def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     """Download what the cell selected (only what the cache lacks) and lay out
     pydist/<platform>/packages/ with exactly those files and requirements.txt."""
-    merged = read_merged_config(layout, variant)
+    settings = Settings.from_merged(read_merged_config(layout, variant))
     manifest = layout.fetch_manifest(variant, platform)
     manifest.unlink(missing_ok=True)
     report = files.read_json(layout.cell_report(variant, platform))
     items = downloads_of(report)
     cache = Cache()
     cache.remove_stale_temps()
-    workers = worker_count(merged["build"].get("parallelDownloads", True), len(items))
+    workers = worker_count(settings.parallel_downloads, len(items))
     started = time.monotonic()
-    paths, stats = fetch_all(items, cache, workers, timeout_of(merged), f"{variant.cell(platform)} fetch")
-    made, made_paths = make_source_archives(report, cache, timeout_of(merged))
+    paths, stats = fetch_all(items, cache, workers, settings.timeout, f"{variant.cell(platform)} fetch")
+    made, made_paths = make_source_archives(report, cache, settings.timeout)
     items, paths = [*items, *made], {**paths, **made_paths}
     seconds = time.monotonic() - started
     lay_out_wheelhouse(layout, variant, platform, items, paths)
-    log = CellLog(layout.build_log(variant, platform), merged["build"].get("enableLogging", False))
+    log = CellLog(layout.build_log(variant, platform), settings.enable_logging)
     for item in items:
         log.detail(f"fetch {item.filename}: {item.size} bytes, sha256 {item.sha256}")
     for name in stats.refetched_corrupt:

@@ -14,11 +14,13 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
+from tasks.model.platforms import major_minor
+
 BUILD_PYTHON_VARIABLE = "RUNENV_BUILD_PYTHON"
 
 
 def minor_of(python_version: str) -> str:
-    return ".".join(python_version.split(".")[:2])
+    return major_minor(python_version)
 
 
 def version_of(executable: str) -> str | None:

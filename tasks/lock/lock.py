@@ -19,13 +19,8 @@ from tasks.lock.uv_resolver import UvResolver
 from tasks.model import platforms
 from tasks.model import toml as tomllib
 from tasks.model.layout import Layout, Variant
+from tasks.model.settings import Settings
 from tasks.plumbing import files
-
-DEFAULT_TIMEOUT = 900.0
-
-
-def timeout_of(merged: Mapping[str, Any]) -> float:
-    return float(merged["build"].get("timeout", DEFAULT_TIMEOUT))
 
 
 def mirrors(layout: Layout) -> dict[str, str | None]:
@@ -81,7 +76,7 @@ def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
     merged = read_merged_config(layout, variant)
     targets = variant_platforms(layout, merged)
     spec = resolver_input(merged, targets, mirrors(layout))
-    resolver = make_resolver(spec.resolver, targets, timeout_of(merged))
+    resolver = make_resolver(spec.resolver, targets, Settings.from_merged(merged).timeout)
     try:
         resolution = resolver.resolve(spec, layout.lock(variant), upgrade)
     except LockError as error:

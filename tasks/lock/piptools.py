@@ -22,7 +22,7 @@ from typing import Any
 from tasks.errors import LockError
 from tasks.lock.resolver import Resolution, check_reachable, parse_graph
 from tasks.lock.resolver_input import ResolverInput, environment_marker
-from tasks.model.platforms import Platform, host_platform_key
+from tasks.model.platforms import Platform, host_platform_key, major_minor
 from tasks.plumbing.cache import default_cache_dir
 from tasks.plumbing.commands import run_command
 
@@ -119,7 +119,7 @@ class PipToolsResolver:
         return self.platforms[key]
 
     def compile(self, spec: ResolverInput, previous: Path | None, upgrade: bool) -> str:
-        minor = ".".join(spec.python_version.split(".")[:2])
+        minor = major_minor(spec.python_version)
         with tempfile.TemporaryDirectory(prefix="runenv-pip-tools-") as temp:
             source, output = Path(temp) / "requirements.in", Path(temp) / "requirements.txt"
             source.write_text("\n".join(spec.requirements) + "\n")

@@ -22,6 +22,7 @@ from tasks.errors import ConfigError
 from tasks.model.floors import floors_of
 from tasks.model.platforms import Platform
 from tasks.model.requirements import apply_overrides, parse
+from tasks.model.settings import Settings
 
 MIRRORS_VARIABLE = "RUNENV_INDEX_MIRRORS"
 # Bump when the meaning of a lock's input hash changes (2: the config only, never the
@@ -233,7 +234,7 @@ def resolver_input(
         environments=tuple(environment_marker(p, python_version) for p in platforms.values()),
         index_plan=plan_indexes(merged["registries"]["additional"], mirrors),
         no_deps=tuple(packages["noDeps"]),
-        resolver=merged["build"].get("resolver", "uv"),
+        resolver=Settings.from_merged(merged).resolver,
         configured_indexes=tuple(merged["registries"]["additional"]),
         sources=requirement_sources(packages),
         source_allowed=source_allowed(packages, platforms),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from tasks.model.platforms import Platform
+from tasks.model.platforms import Platform, major_minor
 
 SITE_PACKAGES = "{site-packages}"
 
@@ -24,7 +24,7 @@ class EnvLayout:
 
     @property
     def minor(self) -> str:
-        return ".".join(self.python_version.split(".")[:2])
+        return major_minor(self.python_version)
 
     @property
     def interpreter_root(self) -> str:

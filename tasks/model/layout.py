@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tasks.model.platforms import major_minor
+
 VARIANT_DIR = re.compile(r"^python-(?P<version>\d+\.\d+\.\d+)(?:-(?P<suffix>[a-z0-9][a-z0-9._-]*))?$")
 
 
@@ -20,6 +22,11 @@ class Variant:
     @property
     def dirname(self) -> str:
         return f"python-{self.name}"
+
+    @property
+    def minor(self) -> str:
+        """``3.12`` for CPython ``3.12.10``."""
+        return major_minor(self.python_version)
 
     def cell(self, platform: str) -> str:
         """The subtask name of this variant on one platform, e.g. ``3.12.10-linux-x64``."""

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+
+def major_minor(python_version: str) -> str:
+    """``3.12`` of ``3.12.10``."""
+    return ".".join(python_version.split(".")[:2])
+
+
 PLATFORM_KEYS = ("linux-x64", "linux-aarch64", "macosx-x64", "macosx-aarch64", "windows-x64")
 
 
@@ -31,10 +37,9 @@ class Platform:
 
     def environment(self, python_full_version: str) -> dict[str, str]:
         """The PEP 508 marker environment of this platform for one CPython version."""
-        major_minor = ".".join(python_full_version.split(".")[:2])
         return {
             **self.markers,
-            "python_version": major_minor,
+            "python_version": major_minor(python_full_version),
             "python_full_version": python_full_version,
             "implementation_version": python_full_version,
         }
@@ -43,7 +48,7 @@ class Platform:
         """Compatible wheel tags for this platform and CPython version, best first."""
         from packaging import tags
 
-        major, minor = (int(part) for part in python_full_version.split(".")[:2])
+        major, minor = (int(part) for part in major_minor(python_full_version).split("."))
         interpreter = f"cp{major}{minor}"
         return [
             *tags.cpython_tags((major, minor), [interpreter], self.platform_tags),

@@ -8,10 +8,11 @@ from typing import Any
 
 from tasks.config.merged import read_merged_config, relative
 from tasks.errors import BuildError
-from tasks.lock.lock import read_lock, timeout_of
+from tasks.lock.lock import read_lock
 from tasks.model import platforms
 from tasks.model.envlayout import archive_name, descriptor
 from tasks.model.layout import Layout, Variant
+from tasks.model.settings import Settings
 from tasks.pack.wheelhouse import verify_wheelhouse
 from tasks.plumbing import files
 from tasks.plumbing.archive import pack
@@ -50,7 +51,7 @@ def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     record = layout.archive_record(variant, platform_key)
     checksum.unlink(missing_ok=True)
     record.unlink(missing_ok=True)
-    verify_wheelhouse(layout, variant, platform_key, timeout_of(read_merged_config(layout, variant)))
+    verify_wheelhouse(layout, variant, platform_key, Settings.from_merged(read_merged_config(layout, variant)).timeout)
     pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")

@@ -7,6 +7,7 @@ from tasks.config.policy import policy_for
 from tasks.lock.lock import read_lock
 from tasks.lock.resolver_input import environment_marker
 from tasks.model.layout import Layout, Variant
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.logs import CellLog
 from tasks.select import outputs as cell_outputs
@@ -44,7 +45,7 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
         layout.cell_report(variant, platform_key),
         cell_outputs.report(selection, variant.name, runenv.get("input-hash"), notes),
     )
-    log = CellLog(layout.build_log(variant, platform_key), merged["build"].get("enableLogging", False))
+    log = CellLog(layout.build_log(variant, platform_key), Settings.from_merged(merged).enable_logging)
     for line in cell_outputs.summary(selection, variant.name) + [f"  note: {n}" for n in notes]:
         log.summary(line)
     for artifact in selection.selected:
