@@ -12,6 +12,8 @@ from collections.abc import Sequence
 class RunenvError(Exception):
     """Root of every error runenv reports to a user."""
 
+    timed_out = False  # set on the error of a command that ran over its timeout
+
 
 class ConfigError(RunenvError):
     """One or more configuration problems, all reported at once."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -142,10 +141,12 @@ def run_importer(python: Path, args: list[str], timeout: float) -> tuple[list[di
         command = [str(python), "-c", IMPORTER, args[0], str(results), *args[1:]]
         stopped = None
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **QUIET})
+            done = run_command(command, "import check", timeout, env={**os.environ, **QUIET}, check=False)
             if done.returncode != 0:
                 stopped = f"{exit_status(done.returncode)}: {' '.join(tail(done.stderr)[-2:])}"
-        except subprocess.TimeoutExpired:
+        except BuildError as error:
+            if not error.timed_out:
+                raise
             stopped = f"timed out after build.timeout ({timeout:g} s)"
         return [json.loads(line) for line in results.read_text().splitlines() if line.strip()], stopped
 

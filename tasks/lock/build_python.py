@@ -10,11 +10,12 @@ with a message saying how to provide the interpreter.
 from __future__ import annotations
 
 import os
-import subprocess
 from functools import cache
 from pathlib import Path
 
+from tasks.errors import RunenvError
 from tasks.model.platforms import major_minor
+from tasks.plumbing.commands import run_command, uv_binary
 
 BUILD_PYTHON_VARIABLE = "RUNENV_BUILD_PYTHON"
 
@@ -25,26 +26,22 @@ def minor_of(python_version: str) -> str:
 
 def version_of(executable: str) -> str | None:
     try:
-        done = subprocess.run(
+        done = run_command(
             [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
+            "a build interpreter",
+            30,
+            check=False,
         )
-    except OSError:
+    except RunenvError:
         return None
     return done.stdout.strip() if done.returncode == 0 else None
 
 
 def found_by_uv(minor: str) -> str | None:
-    from tasks.plumbing.commands import uv_binary
-
-    done = subprocess.run(
-        [uv_binary(), "python", "find", "--no-python-downloads", "--no-project", minor],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_command(
+        [uv_binary(), "python", "find", "--no-python-downloads", "--no-project", minor], "a build interpreter", 60,
+        check=False,
+    )  # fmt: skip
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 

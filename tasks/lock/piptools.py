@@ -12,7 +12,6 @@ import os
 import platform as host
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -139,12 +138,9 @@ class PipToolsResolver:
                 str(output),
                 str(source),
             ]
-            try:
-                done = subprocess.run(command, capture_output=True, text=True, timeout=self.timeout)
-            except subprocess.TimeoutExpired:
-                raise LockError(
-                    f"lock {spec.variant}: pip-compile exceeded build.timeout ({self.timeout:g} s)"
-                ) from None
+            done = run_command(
+                command, f"lock {spec.variant}", self.timeout, check=False, error=LockError, described="pip-compile"
+            )
             if done.returncode != 0:
                 raise LockError(f"lock {spec.variant}: pip-compile failed:\n{done.stderr.strip()}")
             return output.read_text()

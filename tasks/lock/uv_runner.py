@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,7 +30,7 @@ from tasks.lock.resolver_input import ResolverInput, not_platform_marker, with_m
 from tasks.model import toml as tomllib
 from tasks.model.platforms import Platform, floor_env
 from tasks.model.requirements import vcs_url
-from tasks.plumbing.commands import uv_binary
+from tasks.plumbing.commands import run_command, uv_binary
 
 EVERY_PACKAGE = ":all:"
 T = TypeVar("T")
@@ -83,17 +82,10 @@ class UvRunner:
             "--no-python-downloads",
             *default_index_args(),
         ]
-        try:
-            done = subprocess.run(
-                command,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout,
-                env={**os.environ, **(env or {})},
-            )
-        except subprocess.TimeoutExpired:
-            raise LockError(f"{step}: uv pip compile exceeded build.timeout ({self.timeout:g} s)") from None
+        done = run_command(
+            command, step, self.timeout, cwd=cwd, env={**os.environ, **(env or {})}, check=False,
+            error=LockError, described="uv pip compile",
+        )  # fmt: skip
         if done.returncode != 0:
             raise LockError(f"{step}: uv pip compile failed:\n{done.stderr.strip()}")
         return done.stdout

@@ -44,19 +44,25 @@ def run_command(
     text: bool = True,
     check: bool = True,
     error: type[RunenvError] = BuildError,
+    described: str | None = None,
 ) -> subprocess.CompletedProcess[Any]:
-    """Run *command*; a missing program, a timeout or (with *check*) a failure raises *error*."""
+    """Run *command*, the one way runenv runs a program: a missing program, a timeout or (with
+    *check*) a failure raises *error* naming the step, the command (or *described*) and the
+    tail of its output. A timeout's error has ``timed_out`` set."""
+    what = described or f"`{shown(command)}`"
     try:
         done = subprocess.run(
             [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=text, timeout=timeout
         )
-    except FileNotFoundError:
-        raise error(f"{step}: {command[0]} is not installed (needed for `{shown(command)}`)") from None
+    except (FileNotFoundError, PermissionError):
+        raise error(f"{step}: {command[0]} is not installed (needed for {what})") from None
     except subprocess.TimeoutExpired:
-        raise error(
-            f"{step}: `{shown(command)}` exceeded build.timeout ({timeout:g} s); raise build.timeout in the "
-            "config if this step is legitimately slow"
-        ) from None
+        failure = error(
+            f"{step}: {what} exceeded build.timeout ({timeout:g} s); raise build.timeout in the config if this "
+            "step is legitimately slow"
+        )
+        failure.timed_out = True
+        raise failure from None
     if check and done.returncode != 0:
         output = tail(done.stderr) or tail(done.stdout)
         raise error(

@@ -16,15 +16,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
+from subprocess import CompletedProcess
 from typing import Any
 from urllib.parse import urlparse
 
 from tasks.errors import PublishError
 from tasks.model.layout import Layout, Variant
 from tasks.plumbing import files
+from tasks.plumbing.commands import run_command
 from tasks.publish.cataloguing import catalogue_meta
 
 NPM_REGISTRY_VARIABLE = "RUNENV_NPM_REGISTRY"
@@ -59,12 +60,11 @@ class NpmRegistry:
         self.work = work
         self.env = {**os.environ, **userconfig(url, work), "NO_UPDATE_NOTIFIER": "1"}
 
-    def npm(self, args: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess[str]:
+    def npm(self, args: list[str], cwd: Path, what: str) -> CompletedProcess[str]:
         command = [npm_binary(), *args, "--registry", self.url]
-        try:
-            return subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True, timeout=NPM_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise PublishError(f"npm {self.url}: {what} took over {NPM_TIMEOUT:g} s") from None
+        return run_command(
+            command, f"npm {self.url}: {what}", NPM_TIMEOUT, cwd=cwd, env=self.env, check=False, error=PublishError
+        )
 
     def pack(self, directory: Path) -> tuple[Path, dict[str, Any]]:
         """`npm pack` of *directory*: the tarball and npm's record of it (name, version, integrity)."""
