@@ -20,6 +20,7 @@ from tasks.model.layout import Layout, Variant
 from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host
+from tasks.plumbing.logs import logged_stage
 
 
 def copy_entries(merged: dict[str, Any], platform: str) -> list[dict[str, str]]:
@@ -118,6 +119,7 @@ def build_wheels(
     )
 
 
+@logged_stage("assemble")
 def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last."""
     merged = read_merged_config(layout, variant)

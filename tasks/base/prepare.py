@@ -32,6 +32,7 @@ from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command
 from tasks.plumbing.downloader import Download, fetch_all
 from tasks.plumbing.host import is_host
+from tasks.plumbing.logs import logged_stage
 
 ORIGIN = "$ORIGIN"
 TRAMPOLINE = "#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{name}' \"$0\" \"$@\"\n' '''\n"
@@ -177,6 +178,7 @@ def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> Non
         stale.unlink()
 
 
+@logged_stage("base")
 def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
     platform = variant_platforms(layout, files.read_json(layout.merged_config(variant)))[platform_key]

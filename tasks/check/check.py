@@ -23,6 +23,7 @@ from tasks.model.layout import Layout, Variant
 from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host, venv_interpreter
+from tasks.plumbing.logs import logged_stage
 
 __all__ = ["check_cell", "judge", "snippet", "venv_interpreter"]
 
@@ -101,6 +102,7 @@ def failure_text(cell: str, report: dict[str, Any], whitelist: Path) -> str:
     return text
 
 
+@logged_stage("check")
 def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     merged = read_merged_config(layout, variant)
     platform = variant_platforms(layout, merged)[platform_key]  # at the variant's floor

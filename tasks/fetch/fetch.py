@@ -15,7 +15,7 @@ from tasks.plumbing import files
 from tasks.plumbing.cache import Cache
 from tasks.plumbing.downloader import Download, fetch_all, worker_count
 from tasks.plumbing.files import link_or_copy
-from tasks.plumbing.logs import CellLog
+from tasks.plumbing.logs import CellLog, logged_stage
 from tasks.select.outputs import pin_source_archives
 
 MB = 1024 * 1024
@@ -59,6 +59,7 @@ def lay_out_wheelhouse(
     files.write_text_atomic(wheelhouse / "requirements.txt", pin_source_archives(requirements, made))
 
 
+@logged_stage("fetch")
 def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     """Download what the cell selected (only what the cache lacks) and lay out
     pydist/<platform>/packages/ with exactly those files and requirements.txt."""
@@ -76,12 +77,12 @@ def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     items, paths = [*items, *made], {**paths, **made_paths}
     seconds = time.monotonic() - started
     lay_out_wheelhouse(layout, variant, platform, items, paths)
-    log = CellLog(layout.build_log(variant, platform), settings.enable_logging)
+    log = CellLog.of(layout, variant, platform)
     for item in items:
         log.detail(f"fetch {item.filename}: {item.size} bytes, sha256 {item.sha256}")
     for name in stats.refetched_corrupt:
-        log.summary(f"  cache file of {name} did not match its sha256: fetched again")
-    log.summary(
+        print(f"  cache file of {name} did not match its sha256: fetched again")
+    print(
         f"{variant.cell(platform)}: {len(items)} files into {relative(layout, layout.wheelhouse(variant, platform))}; "
         f"downloaded {stats.downloaded_files} ({stats.downloaded_bytes / MB:.1f} MB, {stats.downloaded_bytes} bytes), "
         f"from cache {stats.cached_files} ({stats.cached_bytes / MB:.1f} MB), {seconds:.1f} s, {workers} workers"

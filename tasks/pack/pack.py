@@ -17,6 +17,7 @@ from tasks.pack.wheelhouse import verify_wheelhouse
 from tasks.plumbing import files
 from tasks.plumbing.archive import pack
 from tasks.plumbing.cache import sha256_of
+from tasks.plumbing.logs import logged_stage
 
 
 def archive_mtime(layout: Layout, variant: Variant) -> int:
@@ -43,6 +44,7 @@ def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
     return data
 
 
+@logged_stage("pack")
 def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Verify the wheelhouse against runenv.json, then pack the environment reproducibly."""
     platform = platforms.load(layout.platforms)[platform_key]

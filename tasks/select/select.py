@@ -7,13 +7,13 @@ from tasks.config.policy import policy_for
 from tasks.lock.lock import read_lock
 from tasks.lock.resolver_input import environment_marker
 from tasks.model.layout import Layout, Variant
-from tasks.model.settings import Settings
 from tasks.plumbing import files
-from tasks.plumbing.logs import CellLog
+from tasks.plumbing.logs import CellLog, logged_stage
 from tasks.select import outputs as cell_outputs
 from tasks.select.selection import select
 
 
+@logged_stage("select")
 def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Choose one artifact per package for one platform and write the cell's lock,
     requirements.txt and report.json."""
@@ -45,8 +45,8 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
         layout.cell_report(variant, platform_key),
         cell_outputs.report(selection, variant.name, runenv.get("input-hash"), notes),
     )
-    log = CellLog(layout.build_log(variant, platform_key), Settings.from_merged(merged).enable_logging)
+    log = CellLog.of(layout, variant, platform_key)
     for line in cell_outputs.summary(selection, variant.name) + [f"  note: {n}" for n in notes]:
-        log.summary(line)
+        print(line)
     for artifact in selection.selected:
         log.detail(f"select {artifact.name} {artifact.version}: {artifact.kind} {artifact.filename}")
