@@ -1,6 +1,6 @@
 """Resolvers: turn a ResolverInput into a raw PEP 751 lock (dict) plus a dependency graph.
 
-``UvResolver`` resolves all five platforms at once with ``uv pip compile --universal``,
+``UvResolver`` (uv_resolver.py) resolves all five platforms at once with ``uv pip compile --universal``,
 restricted to the variant's five target environments through ``tool.uv.environments``.
 The committed lock is handed to uv as its output file, so unchanged packages keep their
 versions (uv reads an existing output as preferences) unless an upgrade is asked for.

@@ -4,9 +4,9 @@ uv's universal resolution checks wheels against environment markers only. runenv
 locked version against each platform's tags, floors included (manylinux 2.28, macOS 13.0). A
 gap is closed by resolving that platform alone at its floor and pinning its choices under the
 platform's marker, so only the packages that must differ fork; the lock says which and why.
-A top-level ``==`` pin without a wheel for a platform is an error naming the nearest versions
-that have one; an unpinned top-level package no version of which has a wheel there is marked
-off that platform and reported missing.
+A top-level ``==`` pin without a wheel for a platform is an error where strictMissing holds,
+naming the nearest versions that have one, and is left off that platform elsewhere; an
+unpinned top-level package no version of which has a wheel there is left off it too.
 """
 
 from __future__ import annotations
@@ -19,14 +19,15 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from tasks.errors import LockError
 from tasks.lock import wheel_coverage
+from tasks.lock.compile import Compiler, versions_of
 from tasks.lock.lockfile import wheel_filename
 from tasks.lock.resolver_errors import no_wheel_name, platform_gap
 from tasks.lock.resolver_input import ResolverInput
-from tasks.lock.uv_runner import PinWithoutWheel, UvRunner, cause_of, in_parallel, probe_args, top_level_pins
+from tasks.lock.uv import PinWithoutWheel, cause_of, in_parallel, top_level_pins
 from tasks.lock.wheel_floor import above_floor, version_tuple
 from tasks.model import toml as tomllib
 from tasks.model.floors import default_floor, floor_label, raised
-from tasks.model.platforms import Platform, floor_env
+from tasks.model.platforms import Platform
 
 # Floors high enough for any wheel published today: a probe there finds the wheels a pin has
 # only above the platform's floor.
@@ -34,24 +35,32 @@ CEILING_MACOS = "26.0"
 CEILING_GLIBC = "2.40"
 
 
-class WheelForks(UvRunner):
-    def universal_tolerating(
-        self, spec: ResolverInput, temp: Path, previous: Path | None, upgrade: bool
-    ) -> dict[str, Any]:
+class WheelForks:
+    def __init__(self, compiler: Compiler) -> None:
+        self.compiler = compiler
+        self.request = compiler.request
+        self.platforms = compiler.request.platforms
+
+    @property
+    def spec(self) -> ResolverInput:
+        return self.request.spec
+
+    def universal(self, temp: Path, previous: Path | None, upgrade: bool) -> dict[str, Any]:
         """The universal lock. A package with no version that has a wheel for a platform is
-        an error when it is a top-level pin; any other such package is let through without
-        --only-binary, and will be missing on that platform (as the old builder's was)."""
+        left off that platform when it is a top-level package (a pin: unless strictMissing
+        holds there), and is an error otherwise."""
+        spec = self.spec
         environments = {key: p.environment(spec.python_version) for key, p in self.platforms.items()}
         for _ in range(10):
             try:
-                return self.compile_universal(spec, temp / "universal", previous, upgrade, [])
+                return self.compiler.universal(temp / "universal", previous, upgrade, [])
             except LockError as error:
                 found = platform_gap(str(error), environments)
-                if found is None or found[1] in self.tolerated.get(found[0], set()):
+                if found is None or self.request.is_off(*found):
                     raise
                 name, key = found
                 if pins := top_level_pins(spec.requirements, name):
-                    self.tolerate_pins(spec, self.pin_gaps(spec, pins[0], temp), temp)
+                    self.tolerate_pins(self.pin_gaps(pins[0], temp), temp)
                     continue
                 if name not in spec.roots:
                     raise LockError(
@@ -59,153 +68,132 @@ class WheelForks(UvRunner):
                         f"a wheel for {key}: add a skip rule on {key} for the top-level package that needs it, or "
                         f"add {name} to packages.resolution.allowSourceList to ship its sdist"
                     ) from None
-                self.tolerated.setdefault(name, set()).add(key)
-        return self.compile_universal(spec, temp / "universal", previous, upgrade, [])
+                self.request.leave_off(name, key)
+        return self.compiler.universal(temp / "universal", previous, upgrade, [])
 
-    def pin_gaps(self, spec: ResolverInput, text: str, work: Path) -> list[tuple[wheel_coverage.Gap, str]]:
+    def pin_gaps(self, text: str, work: Path) -> list[tuple[wheel_coverage.Gap, str]]:
         """The platforms a top-level pin applies on and has no wheel for."""
         name, version = canonicalize_name(Requirement(text).name), str(wheel_coverage.exact_pin(text))
         gaps = [
             wheel_coverage.Gap(name, version, key)
             for key, platform in self.platforms.items()
-            if not self.has_wheel(spec, platform, name, version, work)
+            if not self.has_wheel(platform, name, version, work)
         ]
-        return wheel_coverage.pinned_gaps(gaps, [text], self.platforms, spec.python_version)
+        return wheel_coverage.pinned_gaps(gaps, [text], self.platforms, self.spec.python_version)
 
-    def close_gaps(self, spec: ResolverInput, lock: dict[str, Any], work: Path) -> tuple[dict[str, Any], list[str]]:
+    def close_gaps(self, lock: dict[str, Any], work: Path) -> tuple[dict[str, Any], list[str]]:
         """Fork the packages whose locked version has no wheel for some platform."""
-        found = self.wheel_gaps(spec, lock, {canonicalize_name(p["name"]) for p in lock.get("packages", [])})
+        found = self.compiler.wheel_gaps(lock, {canonicalize_name(p["name"]) for p in lock.get("packages", [])})
         if not found:
             return lock, []
-        pinned = wheel_coverage.pinned_gaps(found, spec.requirements, self.platforms, spec.python_version)
+        pinned = wheel_coverage.pinned_gaps(found, self.spec.requirements, self.platforms, self.spec.python_version)
         if pinned:
-            self.tolerate_pins(spec, pinned, work)
-            off = {(gap.name, gap.platform) for gap, _ in pinned}
-            found = [gap for gap in found if (gap.name, gap.platform) not in off]
+            self.tolerate_pins(pinned, work)
+            found = [gap for gap in found if not self.request.is_off(gap.name, gap.platform)]
         forks: list[str] = []
         notes: list[str] = []
         for key in dict.fromkeys(gap.platform for gap in found):
             try:
-                platform_lock = self.platform_tolerating(spec, self.platforms[key], work)
+                platform_lock = self.platform_tolerating(self.platforms[key], work)
             except LockError as error:
                 names = sorted({gap.name for gap in found if gap.platform == key})
                 notes.append(f"{key}: no wheel for {', '.join(names)} ({cause_of(str(error))[:300]})")
                 continue
             forks += wheel_coverage.fork_pins(platform_lock, self.platforms[key])
-        if forks or self.tolerated:
-            lock = self.compile_universal(spec, work / "universal", None, False, forks)
+        if forks or self.request.off:
+            lock = self.compiler.universal(work / "universal", None, False, forks)
         return lock, notes
 
-    def platform_tolerating(self, spec: ResolverInput, platform: Platform, work: Path) -> dict[str, Any]:
+    def platform_tolerating(self, platform: Platform, work: Path) -> dict[str, Any]:
         """One platform alone; a top-level package without any wheel there (at its floor)
-        is marked off it, as in :meth:`universal_tolerating`."""
+        is left off it, as in :meth:`universal`."""
         universal = work / "universal" / "pylock.toml"
         while True:
             try:
-                return self.compile_platform(spec, platform, work / platform.key, universal)
+                return self.compiler.platform(platform, work / platform.key, universal)
             except LockError as error:
                 name = no_wheel_name(str(error)) or (platform_gap(str(error), {platform.key: {}}) or ("",))[0]
-                if name not in spec.roots or platform.key in self.tolerated.get(name, set()):
+                if name not in self.spec.roots or self.request.is_off(name, platform.key):
                     raise
-                self.tolerated.setdefault(name, set()).add(platform.key)
+                self.request.leave_off(name, platform.key)
 
-    def tolerate_pins(self, spec: ResolverInput, pinned: list[tuple[wheel_coverage.Gap, str]], work: Path) -> None:
+    def tolerate_pins(self, pinned: list[tuple[wheel_coverage.Gap, str]], work: Path) -> None:
         """Top-level pins without a wheel for a platform: an error where strictMissing holds
         there; elsewhere the package is left off that platform, and the lock records why."""
-        records = in_parallel(lambda item: self.describe_pin(spec, item[0], work), pinned)
+        records = in_parallel(lambda item: self.describe_pin(item[0], work), pinned)
         strict = [
-            (text, record) for (_, text), record in zip(pinned, records, strict=True) if spec.strict_on(record.platform)
+            (text, record)
+            for (_, text), record in zip(pinned, records, strict=True)
+            if self.spec.strict_on(record.platform)
         ]
         if strict:
-            raise PinWithoutWheel(self.pin_message(spec, strict))
+            raise PinWithoutWheel(self.pin_message(strict))
         for record in records:
-            self.tolerated.setdefault(record.name, set()).add(record.platform)
-            self.pins_off[(record.name, record.platform)] = record
+            self.request.leave_off(record.name, record.platform, record)
 
-    def describe_pin(self, spec: ResolverInput, gap: wheel_coverage.Gap, work: Path) -> wheel_coverage.Missing:
+    def describe_pin(self, gap: wheel_coverage.Gap, work: Path) -> wheel_coverage.Missing:
         """Why a pin has no wheel for a platform, and the nearest versions that have one."""
         platform = self.platforms[gap.platform]
-        nearest = self.nearest_with_wheel(spec, platform, gap.name, gap.version, work)
-        needs = self.needs_above_floor(spec, platform, gap.name, gap.version, work)
+        nearest = self.nearest_with_wheel(platform, gap.name, gap.version, work)
+        needs = self.needs_above_floor(platform, gap.name, gap.version, work)
         reason = wheel_coverage.pin_reason(gap.name, gap.version, gap.platform, floor_label(platform), needs)
         return wheel_coverage.Missing(gap.name, gap.platform, gap.version, reason, tuple(nearest))
 
-    def needs_above_floor(
-        self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path
-    ) -> str | None:
+    def needs_above_floor(self, platform: Platform, name: str, version: str, work: Path) -> str | None:
         """``macOS 14.0`` when *version* has a wheel for *platform* only above its floor."""
         if default_floor(platform) is None:
             return None
         ceiling = raised(platform, CEILING_MACOS if platform.macos_floor else CEILING_GLIBC)
         probe = work / f"ceiling-{name}-{version}-{platform.key}"
-        probe.mkdir(parents=True, exist_ok=True)
-        (probe / "requirements.in").write_text(f"{name}=={version}\n")
-        args = [*probe_args(spec, ceiling), "--format", "pylock.toml", "-o", "pylock.toml"]
-        try:
-            self.run_uv(args, probe, f"lock {spec.variant}", floor_env(ceiling))
-        except LockError:
+        if (
+            self.compiler.probe(probe, [f"{name}=={version}"], ceiling, "--format", "pylock.toml", "-o", "pylock.toml")
+            is None
+        ):
             return None
-        wheels = [
-            w
-            for p in tomllib.loads((probe / "pylock.toml").read_text()).get("packages", [])
-            for w in p.get("wheels", [])
-        ]
-        return lowest_need(wheels, platform, spec.python_version)
+        lock = tomllib.loads((probe / "pylock.toml").read_text())
+        wheels = [wheel for package in lock.get("packages", []) for wheel in package.get("wheels", [])]
+        return lowest_need(wheels, platform, self.spec.python_version)
 
-    def pin_message(self, spec: ResolverInput, strict: list[tuple[str, wheel_coverage.Missing]]) -> str:
-        sources = dict(spec.sources)
+    def pin_message(self, strict: list[tuple[str, wheel_coverage.Missing]]) -> str:
+        sources = dict(self.spec.sources)
         lines = [
             f"  - {sources.get(record.name, text)}: {record.reason}; {wheel_coverage.nearest_text(record.nearest)}"
             for text, record in strict
         ]
         return (
-            f"lock {spec.variant}: top-level pins without a wheel for a platform:\n"
+            f"lock {self.spec.variant}: top-level pins without a wheel for a platform:\n"
             + "\n".join(lines)
             + "\nPin a version that has one, or add a skip, forceSource, buildWheel or allowSourceList rule for that"
             " platform (packages.skip.<name>.<platform>, packages.platformSpecific.<platform>.resolution)"
         )
 
-    def nearest_with_wheel(
-        self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path
-    ) -> list[str]:
+    def nearest_with_wheel(self, platform: Platform, name: str, version: str, work: Path) -> list[str]:
         """The closest versions below and above *version* with a wheel for *platform*."""
         found = []
-        for bound in ("<", ">"):
-            probe = work / f"nearest-{name}-{platform.key}-{'below' if bound == '<' else 'above'}"
-            probe.mkdir(parents=True, exist_ok=True)
-            (probe / "requirements.in").write_text(f"{name}{bound}{version}\n")
-            args = [*probe_args(spec, platform)]
-            try:
-                output = self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
-            except LockError:
-                continue
-            found += [line.split("==", 1)[1].split()[0] for line in output.splitlines() if "==" in line]
+        for bound, side in (("<", "below"), (">", "above")):
+            output = self.compiler.probe(
+                work / f"nearest-{name}-{platform.key}-{side}", [f"{name}{bound}{version}"], platform
+            )
+            found += versions_of(output or "")
         return found
 
-    def fork_notes(self, spec: ResolverInput, lock: dict[str, Any], work: Path) -> list[str]:
+    def fork_notes(self, lock: dict[str, Any], work: Path) -> list[str]:
         """Why each forked package differs: its newest version has no wheel for a platform
         (asked of the index, at that platform's floor), or it follows another fork."""
-        forked = wheel_coverage.forked_versions(lock, self.platforms, spec.python_version)
+        forked = wheel_coverage.forked_versions(lock, self.platforms, self.spec.python_version)
         asks = [
             (name, key, versions[0][0]) for name, versions in forked.items() for _, keys in versions[1:] for key in keys
         ]
-        answers = in_parallel(lambda ask: self.has_wheel(spec, self.platforms[ask[1]], ask[0], ask[2], work), asks)
+        answers = in_parallel(lambda ask: self.has_wheel(self.platforms[ask[1]], ask[0], ask[2], work), asks)
         lacking = {(name, key) for (name, key, _), has in zip(asks, answers, strict=True) if not has}
         return [
             wheel_coverage.fork_note(name, versions, [key for n, key in sorted(lacking) if n == name])
             for name, versions in forked.items()
         ]
 
-    def has_wheel(self, spec: ResolverInput, platform: Platform, name: str, version: str, work: Path) -> bool:
+    def has_wheel(self, platform: Platform, name: str, version: str, work: Path) -> bool:
         probe = work / f"has-{name}-{version}-{platform.key}"
-        probe.mkdir(parents=True, exist_ok=True)
-        (probe / "requirements.in").write_text(f"{name}=={version}\n")
-        args = probe_args(spec, platform)
-        try:
-            self.run_uv(args, probe, f"lock {spec.variant}", floor_env(platform))
-        except LockError:
-            return False
-        return True
+        return self.compiler.probe(probe, [f"{name}=={version}"], platform) is not None
 
 
 def lowest_need(wheels: list[dict[str, Any]], platform: Platform, python_version: str) -> str | None:
