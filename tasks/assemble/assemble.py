@@ -17,6 +17,7 @@ from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.floors import floor_record
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import EnvManifest, EnvPackage, Fetched, FetchRecord, Selected, SelectReport
 from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host
@@ -62,24 +63,17 @@ def manifest(
     merged: dict[str, Any],
     built: dict[str, dict[str, str]],
     native: list[str],
-) -> dict[str, Any]:
+) -> EnvManifest:
     base = files.read_json(layout.base_record(variant, platform))
-    report = files.read_json(layout.cell_report(variant, platform))
+    report = SelectReport.from_json(files.read_json(layout.cell_report(variant, platform)))
     # Source archives made from a VCS commit have their digest only once fetched.
-    fetched = {f["file"]: f for f in files.read_json(layout.fetch_manifest(variant, platform))["files"]}
-    packages = [
-        {
-            **{k: s[k] for k in ("name", "version", "file")},
-            **{k: fetched.get(s["file"], s)[k] for k in ("sha256", "size")},
-            **built.get(s["name"], {}),
-        }
-        for s in report["selected"]
-    ]
-    return {
-        "variant": variant.name,
-        "pythonVersion": variant.python_version,
-        "platform": platform,
-        "base": {
+    fetched = FetchRecord.from_json(files.read_json(layout.fetch_manifest(variant, platform))).by_file()
+    packages = tuple(env_package(s, fetched.get(s.file), built.get(s.name, {})) for s in report.selected)
+    return EnvManifest(
+        variant=variant.name,
+        python_version=variant.python_version,
+        platform=platform,
+        base={
             "version": base["version"],
             "treeSha256": base["treeSha256"],
             "archiveUrl": base["url"],
@@ -87,16 +81,25 @@ def manifest(
             "pruned": base["pruned"],
             "sitePackagesRemoved": base["sitePackagesRemoved"],
         },
-        "lockHash": report["inputHash"],
-        "floor": floor_record(variant_platforms(layout, merged)[platform]),
-        "packages": packages,
-        "skipped": report["skipped"],
-        "missingTopLevel": report.get("missingTopLevel", []),
-        "warnings": [*report.get("warnings", []), *base["warnings"]],
-        "needsNativeRunner": [f"buildWheel {name}" for name in native],
-        "envVars": merged["envVars"],
-        "builderVersion": BUILDER_VERSION,
-    }
+        lock_hash=report.input_hash,
+        floor=floor_record(variant_platforms(layout, merged)[platform]),
+        packages=packages,
+        skipped=report.skipped,
+        missing_top_level=report.missing_top_level,
+        warnings=(*report.warnings, *base["warnings"]),
+        needs_native_runner=tuple(f"buildWheel {name}" for name in native),
+        env_vars=tuple(merged["envVars"]),
+        builder_version=BUILDER_VERSION,
+    )
+
+
+def env_package(selected: Selected, fetched: Fetched | None, built: dict[str, Any]) -> EnvPackage:
+    """A wheelhouse file as runenv.json lists it: as fetched (or made from a VCS commit), or the
+    wheel a buildWheel rule built from it."""
+    sha256, size = (fetched.sha256, fetched.size) if fetched else (selected.sha256, selected.size)
+    core = {"file": selected.file, "sha256": sha256, "size": size} | built
+    extra = {k: v for k, v in built.items() if k not in ("file", "sha256", "size")}
+    return EnvPackage(selected.name, selected.version, core["file"], core["sha256"], core["size"], extra)
 
 
 def build_wheels(
@@ -112,7 +115,7 @@ def build_wheels(
     return apply_build_wheels(
         python,
         root / "packages",
-        files.read_json(layout.cell_report(variant, platform_key)),
+        SelectReport.from_json(files.read_json(layout.cell_report(variant, platform_key))),
         rules,
         layout.cell_dir(variant, platform_key) / "wheels.json",
         Settings.from_merged(merged).timeout,
@@ -145,7 +148,8 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
         )
     native, built = build_wheels(layout, variant, platform_key, merged, root, env)
     files.write_json_atomic(
-        layout.env_manifest(variant, platform_key), manifest(layout, variant, platform_key, merged, built, native)
+        layout.env_manifest(variant, platform_key),
+        manifest(layout, variant, platform_key, merged, built, native).to_json(),
     )
     for name in native:
         print(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import BuildError
+from tasks.model.records import SelectReport
 from tasks.plumbing import files
 from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command
@@ -64,16 +65,16 @@ def wheel_for(
 def apply_build_wheels(
     python: Path | None,
     packages: Path,
-    report: dict[str, Any],
+    report: SelectReport,
     rules: dict[str, Any],
     record_path: Path,
     timeout: float,
 ) -> tuple[list[str], dict[str, dict[str, str]]]:
     """Ship a wheel for every buildWheel sdist: returns (names still needing a native runner,
     {name: built wheel}). Without a runnable *python* (a foreign platform) the sdists stay."""
-    wanted = [s for s in report["selected"] if s.get("buildWheel")]
+    wanted = [s for s in report.selected if s.build_wheel]
     if python is None:
-        return [s["name"] for s in wanted], {}
+        return [s.name for s in wanted], {}
     if not wanted:
         return [], {}
     record: dict[str, Any] = files.read_json(record_path) if record_path.is_file() else {}
@@ -81,14 +82,14 @@ def apply_build_wheels(
     requirements = (packages / "requirements.txt").read_text(encoding="utf-8")
     for selected in wanted:
         cached, built = wheel_for(
-            python, packages / selected["file"], rules[selected["name"]], timeout, cache, record.get(selected["sha256"])
+            python, packages / selected.file, rules[selected.name], timeout, cache, record.get(selected.sha256)
         )
-        record[selected["sha256"]] = built
+        record[selected.sha256] = built
         link_or_copy(cached, packages / built["file"])
-        (packages / selected["file"]).unlink(missing_ok=True)
-        requirements = repin(requirements, selected["name"], built["sha256"])
-        shipped[selected["name"]] = built
-        print(f"  buildWheel {selected['name']}: {built['file']}")
+        (packages / selected.file).unlink(missing_ok=True)
+        requirements = repin(requirements, selected.name, built["sha256"])
+        shipped[selected.name] = built
+        print(f"  buildWheel {selected.name}: {built['file']}")
     files.write_text_atomic(packages / "requirements.txt", requirements)
     files.write_json_atomic(record_path, record)
     return [], shipped

@@ -20,6 +20,7 @@ from tasks.errors import BuildError
 from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import CheckRecord
 from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host, venv_interpreter
@@ -111,13 +112,12 @@ def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     report_path.unlink(missing_ok=True)
     with ThreadPoolExecutor(max_workers=1) as background:  # the static check overlaps the imports
         static = background.submit(static_check, layout, variant, platform, timeout)
-        report: dict[str, Any] = (
-            {"imports": import_check(layout, variant, platform_key, timeout)} if is_host(platform) else {}
-        )
-        report["static"] = static.result()
-    failed = static_failures(report["static"]) or report.get("imports", {}).get("failures")
-    report["verification"] = "imported" if "imports" in report else "static"
-    report["status"] = "failed" if failed else ("passed" if "imports" in report else "verified-static")
+        imports = import_check(layout, variant, platform_key, timeout) if is_host(platform) else None
+        found = static.result()
+    failed = static_failures(found) or (imports or {}).get("failures")
+    status = "failed" if failed else ("passed" if imports is not None else "verified-static")
+    record = CheckRecord(status, "imported" if imports is not None else "static", found, imports)
+    report = record.to_json()
     files.write_json_atomic(report_path, report)
     cell = variant.cell(platform_key)
     for line in summary_lines(cell, report):

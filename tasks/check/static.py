@@ -24,6 +24,7 @@ from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
 from tasks.model.linkage import NATIVE_FORMAT, Binary, SystemLibraries, Tree, floor_problem, resolve, system_libraries
 from tasks.model.platforms import Platform
+from tasks.model.records import SelectReport
 from tasks.plumbing import files
 from tasks.plumbing.binaries import manylinux_libraries, read_binary
 from tasks.plumbing.cache import Cache, sha256_of
@@ -117,15 +118,15 @@ def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: 
     from tasks.model.platforms import floor_env
     from tasks.plumbing.commands import uv_binary
 
-    report = files.read_json(layout.cell_report(variant, platform.key))
+    report = SelectReport.from_json(files.read_json(layout.cell_report(variant, platform.key)))
     merged = files.read_json(layout.merged_config(variant))
     no_deps = set(merged["packages"]["noDeps"])
-    pins = [f"{s['name']}=={s['version']}" for s in report["selected"] if s["name"] not in no_deps]
-    trusted = [s for s in report["selected"] if s["name"] in no_deps or not s["file"].endswith(".whl")]
+    pins = [f"{s.name}=={s.version}" for s in report.selected if s.name not in no_deps]
+    trusted = [s for s in report.selected if s.name in no_deps or not s.file.endswith(".whl")]
     lines = ["[project]", 'name = "runenv-completeness"', 'version = "0"', f"dependencies = {json.dumps(pins)}"]
     for s in trusted:  # sdists: metadata given (dependencies taken as given), so nothing is built
-        lines += ["[[tool.uv.dependency-metadata]]", f"name = {json.dumps(s['name'])}",
-                  f"version = {json.dumps(s['version'])}", "requires-dist = []"]  # fmt: skip
+        lines += ["[[tool.uv.dependency-metadata]]", f"name = {json.dumps(s.name)}",
+                  f"version = {json.dumps(s.version)}", "requires-dist = []"]  # fmt: skip
     packages = layout.wheelhouse(variant, platform.key)
     with tempfile.TemporaryDirectory(prefix="runenv-complete-") as temp:
         (Path(temp) / "pyproject.toml").write_text("\n".join(lines) + "\n")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from tasks.config.merged import read_merged_config, relative
 from tasks.fetch.source_archives import source_archive
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import Fetched, FetchRecord, SelectReport
 from tasks.model.requirements import VCS_SCHEMES
 from tasks.model.settings import Settings
 from tasks.plumbing import files
@@ -21,23 +21,21 @@ from tasks.select.outputs import pin_source_archives
 MB = 1024 * 1024
 
 
-def downloads_of(report: dict[str, Any]) -> list[Download]:
+def downloads_of(report: SelectReport) -> list[Download]:
     return [
-        Download(name=s["name"], url=s["url"], sha256=s["sha256"], size=s["size"], filename=s["file"])
-        for s in report["selected"]
-        if s["kind"] != "vcs"
+        Download(name=s.name, url=s.url, sha256=s.sha256, size=s.size, filename=s.file)
+        for s in report.selected
+        if s.kind != "vcs"
     ]
 
 
-def make_source_archives(
-    report: dict[str, Any], cache: Cache, timeout: float
-) -> tuple[list[Download], dict[str, Path]]:
+def make_source_archives(report: SelectReport, cache: Cache, timeout: float) -> tuple[list[Download], dict[str, Path]]:
     """The source archives of the cell's VCS packages, made from their locked commits."""
     items, paths = [], {}
-    for s in report["selected"]:
-        if s["kind"] == "vcs":
-            path, digest = source_archive(s["name"], s["version"], s["file"], s["url"], cache, timeout)
-            items.append(Download(s["name"], s["url"], digest, path.stat().st_size, s["file"]))
+    for s in report.selected:
+        if s.kind == "vcs":
+            path, digest = source_archive(s.name, s.version, s.file, s.url, cache, timeout)
+            items.append(Download(s.name, s.url, digest, path.stat().st_size, s.file))
             paths[digest] = path
     return items, paths
 
@@ -66,7 +64,7 @@ def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     settings = Settings.from_merged(read_merged_config(layout, variant))
     manifest = layout.fetch_manifest(variant, platform)
     manifest.unlink(missing_ok=True)
-    report = files.read_json(layout.cell_report(variant, platform))
+    report = SelectReport.from_json(files.read_json(layout.cell_report(variant, platform)))
     items = downloads_of(report)
     cache = Cache()
     cache.remove_stale_temps()
@@ -87,17 +85,15 @@ def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
         f"downloaded {stats.downloaded_files} ({stats.downloaded_bytes / MB:.1f} MB, {stats.downloaded_bytes} bytes), "
         f"from cache {stats.cached_files} ({stats.cached_bytes / MB:.1f} MB), {seconds:.1f} s, {workers} workers"
     )
-    files.write_json_atomic(
-        manifest,
-        {
-            "files": [{"name": i.name, "file": i.filename, "sha256": i.sha256, "size": i.size} for i in items],
-            "downloadedBytes": stats.downloaded_bytes,
-            "downloadedFiles": stats.downloaded_files,
-            "cachedBytes": stats.cached_bytes,
-            "cachedFiles": stats.cached_files,
-            "refetchedCorrupt": stats.refetched_corrupt,
-        },
+    record = FetchRecord(
+        tuple(Fetched(i.name, i.filename, i.sha256, i.size) for i in items),
+        stats.downloaded_bytes,
+        stats.downloaded_files,
+        stats.cached_bytes,
+        stats.cached_files,
+        tuple(stats.refetched_corrupt),
     )
+    files.write_json_atomic(manifest, record.to_json())
 
 
 def clear_cache() -> None:

@@ -12,6 +12,7 @@ from tasks.lock.lock import read_lock
 from tasks.model import platforms
 from tasks.model.envlayout import archive_name, descriptor
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import ArchiveRecord
 from tasks.model.settings import Settings
 from tasks.pack.wheelhouse import verify_wheelhouse
 from tasks.plumbing import files
@@ -57,7 +58,7 @@ def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")
-    files.write_json_atomic(record, {"archive": output.name, "sha256": digest, "size": output.stat().st_size})
+    files.write_json_atomic(record, ArchiveRecord(output.name, digest, output.stat().st_size).to_json())
     print(
         f"{variant.cell(platform_key)}: {relative(layout, output)} {output.stat().st_size / 2**20:.1f} MB "
         f"sha256 {digest}"

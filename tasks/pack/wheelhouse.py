@@ -15,11 +15,11 @@ import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from tasks.errors import BuildError
 from tasks.fetch.source_archives import source_archive
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import EnvManifest, SelectReport
 from tasks.plumbing import files
 from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.downloader import Download, fetch_all
@@ -28,9 +28,13 @@ from tasks.plumbing.files import link_or_copy
 REQUIREMENTS = "requirements.txt"
 
 
-def expected_files(manifest: Mapping[str, Any]) -> dict[str, str]:
+def expected_files(manifest: EnvManifest) -> dict[str, str]:
     """{file name: sha256} of the wheelhouse a runenv.json describes."""
-    return {package["file"]: package["sha256"] for package in manifest["packages"]}
+    return {package.file: package.sha256 for package in manifest.packages}
+
+
+def read_manifest(layout: Layout, variant: Variant, platform: str) -> EnvManifest:
+    return EnvManifest.from_json(files.read_json(layout.env_manifest(variant, platform)))
 
 
 def stat_of(path: Path) -> list[int]:
@@ -70,18 +74,20 @@ def problems(packages: Path, expected: Mapping[str, str]) -> dict[str, str]:
 def restore(layout: Layout, variant: Variant, platform: str, broken: Mapping[str, str], timeout: float) -> None:
     """Fetch again (or make again from the VCS commit) each broken file; remove unexpected ones."""
     packages = layout.wheelhouse(variant, platform)
-    report = {s["file"]: s for s in files.read_json(layout.cell_report(variant, platform))["selected"]}
-    expected = expected_files(files.read_json(layout.env_manifest(variant, platform)))
+    report = {
+        s.file: s for s in SelectReport.from_json(files.read_json(layout.cell_report(variant, platform))).selected
+    }
+    expected = expected_files(read_manifest(layout, variant, platform))
     cache, downloads = Cache(), []
     for name in broken:
         if name not in expected:
             (packages / name).unlink(missing_ok=True)
-        elif name in report and report[name]["kind"] == "vcs":
+        elif name in report and report[name].kind == "vcs":
             s = report[name]
-            link_or_copy(source_archive(s["name"], s["version"], name, s["url"], cache, timeout)[0], packages / name)
+            link_or_copy(source_archive(s.name, s.version, name, s.url, cache, timeout)[0], packages / name)
         elif name in report:
             s = report[name]
-            downloads.append(Download(s["name"], s["url"], expected[name], s["size"], name))
+            downloads.append(Download(s.name, s.url, expected[name], s.size, name))
         elif (cached := cache.verified(expected[name])[0]) is not None:
             link_or_copy(cached, packages / name)
         else:
@@ -98,7 +104,7 @@ def restore(layout: Layout, variant: Variant, platform: str, broken: Mapping[str
 def verify_wheelhouse(layout: Layout, variant: Variant, platform: str, timeout: float) -> None:
     """Make packages/ exactly what runenv.json lists, or refuse naming the file; then record its stat."""
     packages = layout.wheelhouse(variant, platform)
-    expected = expected_files(files.read_json(layout.env_manifest(variant, platform)))
+    expected = expected_files(read_manifest(layout, variant, platform))
     broken = problems(packages, expected)
     if broken:
         for name, problem in broken.items():

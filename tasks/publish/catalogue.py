@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.model.envlayout import package_path
+from tasks.model.records import CheckRecord, EnvManifest
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,8 @@ class Cell:
     archive_name: str
     size: int
     sha256: str
-    manifest: Mapping[str, Any]  # pydist/<platform>/runenv.json
-    check: Mapping[str, Any]  # build/<platform>/check.json
+    manifest: EnvManifest  # pydist/<platform>/runenv.json
+    check: CheckRecord  # build/<platform>/check.json
 
     @property
     def archive_key(self) -> str:
@@ -48,18 +49,15 @@ def catalogue_package(meta: Mapping[str, Any], packages: Mapping[str, Mapping[st
     }
 
 
-VERIFIED = ("passed", "verified-static")
-
-
 def unverified_reasons(cell: Cell) -> list[str]:
     reasons = []
-    if cell.check.get("status") == "verified-static":
+    if cell.check.status == "verified-static":
         reasons.append(
             f"verified statically only (linkage, minimum OS, completeness); import it on a {cell.platform} runner"
         )
-    elif cell.check.get("status") != "passed":
-        reasons.append(cell.check.get("reason", "not checked"))
-    reasons += [f"{item}: needs a native {cell.platform} runner" for item in cell.manifest.get("needsNativeRunner", [])]
+    elif cell.check.status != "passed":
+        reasons.append("not checked")
+    reasons += [f"{item}: needs a native {cell.platform} runner" for item in cell.manifest.needs_native_runner]
     return reasons
 
 
@@ -72,15 +70,15 @@ def index(cells: Sequence[Cell]) -> dict[str, Any]:
             "archive": cell.archive_key,
             "size": cell.size,
             "sha256": cell.sha256,
-            "pythonVersion": cell.manifest["pythonVersion"],
-            "lockHash": cell.manifest["lockHash"],
-            "floor": dict(cell.manifest.get("floor", {})),
-            "packageCount": len(cell.manifest["packages"]),
-            "skipped": list(cell.manifest["skipped"]),
-            "missingTopLevel": list(cell.manifest.get("missingTopLevel", [])),
-            "warnings": list(cell.manifest.get("warnings", [])),
-            "check": cell.check.get("status"),
-            "verification": cell.check.get("verification"),
+            "pythonVersion": cell.manifest.python_version,
+            "lockHash": cell.manifest.lock_hash,
+            "floor": dict(cell.manifest.floor),
+            "packageCount": len(cell.manifest.packages),
+            "skipped": [e.to_json() for e in cell.manifest.skipped],
+            "missingTopLevel": [e.to_json() for e in cell.manifest.missing_top_level],
+            "warnings": list(cell.manifest.warnings),
+            "check": cell.check.status,
+            "verification": cell.check.verification,
         }
         for cell in cells
     ]

@@ -11,9 +11,10 @@ from tasks.errors import BuildError
 from tasks.model import platforms
 from tasks.model.envlayout import archive_name
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import ArchiveRecord, CheckRecord, EnvManifest
 from tasks.plumbing import files
 from tasks.plumbing.cache import sha256_of
-from tasks.publish.catalogue import VERIFIED, Cell, catalogue_package, descriptor_key, index, sha256sums
+from tasks.publish.catalogue import Cell, catalogue_package, descriptor_key, index, sha256sums
 
 
 def catalogue_meta(layout: Layout) -> dict[str, Any]:
@@ -49,8 +50,8 @@ def gather(layout: Layout, variants: list[Variant], pattern: str | None = None) 
             if pattern is not None and not fnmatch(variant.cell(key), pattern):
                 continue
             paths = cell_files(layout, variant, key)
-            record = files.read_json(paths[2]) if all(p.is_file() for p in paths) else {}
-            if record.get("archive") != archive_name(package["version"], platform):
+            record = ArchiveRecord.from_json(files.read_json(paths[2])) if all(p.is_file() for p in paths) else None
+            if record is None or record.archive != archive_name(package["version"], platform):
                 absent.append(variant.cell(key))
                 continue
             cells.append(
@@ -58,11 +59,11 @@ def gather(layout: Layout, variants: list[Variant], pattern: str | None = None) 
                     variant=variant.name,
                     platform=key,
                     package=package,
-                    archive_name=record["archive"],
-                    size=record["size"],
-                    sha256=record["sha256"],
-                    manifest=files.read_json(paths[0]),
-                    check=files.read_json(paths[1]),
+                    archive_name=record.archive,
+                    size=record.size,
+                    sha256=record.sha256,
+                    manifest=EnvManifest.from_json(files.read_json(paths[0])),
+                    check=CheckRecord.from_json(files.read_json(paths[1])),
                 )
             )
     return cells, absent
@@ -70,8 +71,7 @@ def gather(layout: Layout, variants: list[Variant], pattern: str | None = None) 
 
 def refuse_unchecked(cells: list[Cell]) -> None:
     """A cell whose check failed (or never ran) is never catalogued, and so never published."""
-    bad = [f"  - {c.variant}-{c.platform}: check {c.check.get('status', 'missing')}" for c in cells
-           if c.check.get("status") not in VERIFIED]  # fmt: skip
+    bad = [f"  - {c.variant}-{c.platform}: check {c.check.status}" for c in cells if not c.check.verified]
     if bad:
         raise BuildError("refusing to catalogue cells that did not pass their check:\n" + "\n".join(bad))
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tasks.lock import lockfile
-from tasks.select.selection import Artifact, Excluded, Selection
+from tasks.model.records import LeftOut, Selected, SelectReport
+from tasks.select.selection import Artifact, Selection
 
 # Placeholder for the hash of a source archive made from a VCS commit at fetch time.
 VCS_HASH = "made-from-vcs-at-fetch"
@@ -86,45 +87,30 @@ def pin_source_archives(requirements: str, digests: Mapping[str, str]) -> str:
     return requirements
 
 
-def excluded_list(items: tuple[Excluded, ...]) -> list[dict[str, Any]]:
-    return [
-        {"name": e.name, "version": e.version, "reason": e.reason} | ({"nearest": list(e.nearest)} if e.nearest else {})
-        for e in items
-    ]
-
-
-def missing_lines(cell: str, missing: list[dict[str, Any]]) -> list[str]:
+def missing_lines(cell: str, missing: tuple[LeftOut, ...]) -> list[str]:
     """Console lines for top-level dependencies a cell ships without."""
     return [
-        f"  MISSING top-level dependency {' '.join(filter(None, (m['name'], m['version'])))} on {cell}: "
-        f"{m['reason'].removeprefix('missing: ')}"
+        f"  MISSING top-level dependency {' '.join(filter(None, (m.name, m.version)))} on {cell}: "
+        f"{m.reason.removeprefix('missing: ')}"
         for m in missing
     ]
 
 
-def report(selection: Selection, variant: str, input_hash: str | None, notes: list[str]) -> dict[str, Any]:
-    return {
-        "variant": variant,
-        "platform": selection.platform,
-        "inputHash": input_hash,
-        "selected": [
-            {
-                "name": a.name,
-                "version": a.version,
-                "kind": a.kind,
-                "file": a.filename,
-                "url": a.url,
-                "sha256": a.sha256,
-                "size": a.size,
-                "buildWheel": a.build_wheel,
-            }
-            for a in selection.selected
-        ],
-        "skipped": excluded_list(selection.excluded),
-        "missingTopLevel": excluded_list(selection.missing_top_level),
-        "warnings": list(selection.warnings),
-        "notes": notes,
-    }
+def report(selection: Selection, variant: str, input_hash: str | None, notes: list[str]) -> SelectReport:
+    selected = tuple(
+        Selected(a.name, a.version, a.kind, a.filename, a.url, a.sha256, a.size, a.build_wheel)
+        for a in selection.selected
+    )
+    return SelectReport(
+        variant,
+        selection.platform,
+        input_hash,
+        selected,
+        selection.excluded,
+        selection.missing_top_level,
+        selection.warnings,
+        tuple(notes),
+    )
 
 
 def summary(selection: Selection, variant: str) -> list[str]:
@@ -135,4 +121,4 @@ def summary(selection: Selection, variant: str) -> list[str]:
     ]
     lines += [f"  skipped {e.name} {e.version}: {e.reason}" for e in selection.excluded]
     cell = f"{variant}-{selection.platform}"
-    return lines + missing_lines(cell, excluded_list(selection.missing_top_level)) + list(selection.warnings)
+    return lines + missing_lines(cell, selection.missing_top_level) + list(selection.warnings)

@@ -43,7 +43,7 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     )
     files.write_json_atomic(
         layout.cell_report(variant, platform_key),
-        cell_outputs.report(selection, variant.name, runenv.get("input-hash"), notes),
+        cell_outputs.report(selection, variant.name, runenv.get("input-hash"), notes).to_json(),
     )
     log = CellLog.of(layout, variant, platform_key)
     for line in cell_outputs.summary(selection, variant.name) + [f"  note: {n}" for n in notes]:

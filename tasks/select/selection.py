@@ -20,6 +20,7 @@ from tasks.errors import LockError
 from tasks.lock.wheel_coverage import applies, nearest_text, no_wheel_records
 from tasks.lock.wheel_floor import no_wheel_reason
 from tasks.model.platforms import Platform
+from tasks.model.records import LeftOut
 from tasks.model.requirements import parse
 
 VCS_NEEDS_RULE = (
@@ -41,20 +42,12 @@ class Artifact:
 
 
 @dataclass(frozen=True)
-class Excluded:
-    name: str
-    version: str
-    reason: str
-    nearest: tuple[str, ...] = ()  # for a pin left off a platform: the closest versions with a wheel
-
-
-@dataclass(frozen=True)
 class Selection:
     platform: str
     selected: tuple[Artifact, ...]
-    excluded: tuple[Excluded, ...]
+    excluded: tuple[LeftOut, ...]
     warnings: tuple[str, ...]
-    missing_top_level: tuple[Excluded, ...] = ()
+    missing_top_level: tuple[LeftOut, ...] = ()
 
 
 def artifact_of(name: str, version: str, chosen: PackageWheel | PackageSdist, build_wheel: bool) -> Artifact:
@@ -140,8 +133,8 @@ def applicable_roots(requirements: Sequence[str], environment: dict[str, str]) -
 
 
 def drop_unneeded(
-    chosen: dict[str, Artifact], excluded: list[Excluded], roots: list[str], graph: Mapping[str, Sequence[str]]
-) -> list[Excluded]:
+    chosen: dict[str, Artifact], excluded: list[LeftOut], roots: list[str], graph: Mapping[str, Sequence[str]]
+) -> list[LeftOut]:
     """Packages that only excluded packages needed, each with the names that needed it."""
     blocked = {e.name for e in excluded}
     needed = closure(roots, graph, blocked)
@@ -149,16 +142,16 @@ def drop_unneeded(
     for name in sorted(set(chosen) - needed):
         by = sorted(b for b in blocked if name in closure([b], graph, set()))
         artifact = chosen.pop(name)
-        dropped.append(Excluded(name, artifact.version, f"only needed by excluded {', '.join(by) or 'packages'}"))
+        dropped.append(LeftOut(name, artifact.version, f"only needed by excluded {', '.join(by) or 'packages'}"))
     return dropped
 
 
-def skipped_by_markers(lock_data: Mapping[str, Any], policy: Policy, listed: set[str]) -> list[Excluded]:
+def skipped_by_markers(lock_data: Mapping[str, Any], policy: Policy, listed: set[str]) -> list[LeftOut]:
     """Skip rules the resolver already applied through markers: listed too, never silent."""
     versions = {p["name"]: p.get("version", "") for p in lock_data.get("packages", [])}
     roots = lock_data.get("tool", {}).get("runenv", {}).get("roots", [])
     return [
-        Excluded(name, versions.get(name, ""), f"skip: {reason} (with whatever only it needed)")
+        LeftOut(name, versions.get(name, ""), f"skip: {reason} (with whatever only it needed)")
         for name, reason in policy.skip.items()
         if name not in listed and (name in versions or name in roots)
     ]
@@ -193,30 +186,30 @@ def skipped_dependency_problems(
 
 def partition(
     lock: Pylock, platform: Platform, python_version: str, policy: Policy
-) -> tuple[dict[str, Artifact], list[Excluded], list[Excluded], dict[str, str]]:
+) -> tuple[dict[str, Artifact], list[LeftOut], list[LeftOut], dict[str, str]]:
     """(chosen, skipped, missing, {skipped name: reason}) over every package of the lock."""
     chosen: dict[str, Artifact] = {}
-    skipped: list[Excluded] = []
-    missing: list[Excluded] = []
+    skipped: list[LeftOut] = []
+    missing: list[LeftOut] = []
     for package in lock.packages:
         name, version = str(package.name), str(package.version)
         outcome = choose(lock, package, platform, python_version, policy)
         if outcome is None:
             continue
         if name in policy.skip:
-            skipped.append(Excluded(name, version, f"skip: {policy.skip[name]}"))
+            skipped.append(LeftOut(name, version, f"skip: {policy.skip[name]}"))
         elif isinstance(outcome, str):
-            missing.append(Excluded(name, version, f"missing: {outcome}"))
+            missing.append(LeftOut(name, version, f"missing: {outcome}"))
         else:
             chosen[name] = outcome
     return chosen, skipped, missing, {e.name: policy.skip[e.name] for e in skipped}
 
 
-def without_wheels(lock_data: Mapping[str, Any], platform: str) -> list[Excluded]:
+def without_wheels(lock_data: Mapping[str, Any], platform: str) -> list[LeftOut]:
     """Top-level packages the lock left off *platform*: no version has a wheel there, or
     (strictMissing false) the pin has none; with the nearest versions that have one."""
     return [
-        Excluded(
+        LeftOut(
             record.name,
             record.version,
             f"missing: {record.reason}" + (f"; {nearest_text(record.nearest)}" if record.version else ""),

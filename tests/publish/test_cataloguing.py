@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tasks.errors import BuildError
+from tasks.model.records import CheckRecord, EnvManifest
 from tasks.publish.catalogue import Cell
 from tasks.publish.cataloguing import refuse_unchecked
 
@@ -12,8 +13,9 @@ PACKAGE = {"name": "@org/runenv-python-3.12.10", "version": "1.0.0"}
 
 
 def cell(platform: str, status: str | None) -> Cell:
-    check = {"status": status} if status else {}
-    return Cell("3.12.10", platform, PACKAGE, f"1.0.0-{platform}.tgz", 1, "0" * 64, {}, check)
+    check = CheckRecord(status or "missing", "static", {})
+    manifest = EnvManifest("3.12.10", "3.12.10", platform, {}, "h", {}, (), (), (), (), (), (), "0.1.0")
+    return Cell("3.12.10", platform, PACKAGE, f"1.0.0-{platform}.tgz", 1, "0" * 64, manifest, check)
 
 
 def test_only_passed_and_statically_verified_cells_are_catalogued() -> None:
