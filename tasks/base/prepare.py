@@ -181,20 +181,17 @@ def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> Non
 @logged_stage("base")
 def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
-    platform = variant_platforms(layout, files.read_json(layout.merged_config(variant)))[platform_key]
+    merged = files.read_json(layout.merged_config(variant))
+    platform, settings = variant_platforms(layout, merged)[platform_key], Settings.from_merged(merged)
     source = base_source(load_pins(layout), variant.python_version, platform_key, os.environ.get(MIRROR_VARIABLE))
     record, target = layout.base_record(variant, platform_key), layout.base_tree(variant, platform_key)
     record.unlink(missing_ok=True)
     remove_archives(layout, variant, platform)
-    settings = Settings.from_merged(files.read_json(layout.merged_config(variant)))
-    minor = variant.minor
-    prune_enabled = settings.prune
+    minor, windows = variant.minor, platform.is_windows
     local = Path(source.path) if source.path and Path(source.path).is_dir() else None
-    skipped_pruned = prunable(local, minor, platform.is_windows) if local and prune_enabled else []
-    skipped_site = site_leftovers(local, minor, platform.is_windows) if local else []
-    place_tree(
-        source, target, settings.timeout, {*skipped_pruned, *site_paths(skipped_site, minor, platform.is_windows)}
-    )
+    skipped_pruned = prunable(local, minor, windows) if local and settings.prune else []
+    skipped_site = site_leftovers(local, minor, windows) if local else []
+    place_tree(source, target, settings.timeout, {*skipped_pruned, *site_paths(skipped_site, minor, windows)})
     if is_host(platform) and (actual := interpreter_version(target, platform)) != variant.python_version:
         shutil.rmtree(target)
         raise BuildError(

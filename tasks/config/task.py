@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from tasks.action import action
-from tasks.model import floors
 from tasks.plumbing.cells import LAYOUT, removes_targets, unpinned_note, variants
 
-# The merge and validation rules: a change to them re-runs config (the code runenv runs, wherever installed).
-CODE = [Path(__file__).with_name("merge.py"), Path(__file__).with_name("validate.py"), Path(floors.__file__)]
+# The merge and validation rules, as the checkout holds them: a change to them re-runs config.
+CODE = [LAYOUT.root / "tasks" / path for path in ("config/merge.py", "config/validate.py", "model/floors.py")]
 
 
 @removes_targets

@@ -71,20 +71,26 @@ def make_resolver(name: str, targets: Mapping[str, platforms.Platform], timeout:
     return UvResolver(targets, timeout)
 
 
-def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
-    """Resolve the variant for all five platforms and write python-<variant>/pylock.toml."""
-    merged = read_merged_config(layout, variant)
-    targets = variant_platforms(layout, merged)
-    spec = resolver_input(merged, targets, mirrors(layout))
-    resolver = make_resolver(spec.resolver, targets, Settings.from_merged(merged).timeout)
+def resolve_logged(layout: Layout, variant: Variant, resolver: Resolver, spec: ResolverInput, upgrade: bool) -> Any:
+    """The resolution; a failure whose short message leaves the resolver's text out writes that
+    text to python-<variant>/build/lock.log, and the message names the file."""
     try:
-        resolution = resolver.resolve(spec, layout.lock(variant), upgrade)
+        return resolver.resolve(spec, layout.lock(variant), upgrade)
     except LockError as error:
         if not error.detail:
             raise
         log = layout.build_dir(variant) / "lock.log"
         files.write_text_atomic(log, error.detail + "\n")
         raise LockError(f"{error}\n  the resolver's full explanation: {relative(layout, log)}") from None
+
+
+def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
+    """Resolve the variant for all five platforms and write python-<variant>/pylock.toml."""
+    merged = read_merged_config(layout, variant)
+    targets = variant_platforms(layout, merged)
+    spec = resolver_input(merged, targets, mirrors(layout))
+    resolver = make_resolver(spec.resolver, targets, Settings.from_merged(merged).timeout)
+    resolution = resolve_logged(layout, variant, resolver, spec, upgrade)
     supported = [tag for platform in targets.values() for tag in platform.tags(spec.python_version)]
     graphs = {key: resolution.platform_graphs.get(key, resolution.graph) for key in targets}
     dependencies = wheel_coverage.entry_dependencies(resolution.lock, targets, spec.python_version, graphs)

@@ -57,6 +57,12 @@ class Tee(io.TextIOBase):
     def flush(self) -> None:
         self.console.flush()
 
+    def end_line(self) -> None:
+        """Log what was printed without a final newline."""
+        if self.pending:
+            self.log.detail(self.pending)
+            self.pending = ""
+
 
 def logged_stage(stage: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
     """A cell stage ``function(layout, variant, platform, …)`` whose output and outcome go to
@@ -74,11 +80,10 @@ def logged_stage(stage: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
                 with redirect_stdout(tee):
                     result = function(layout, variant, platform, *args, **kwargs)
             except BaseException as error:
+                tee.end_line()
                 log.detail(f"{stage} failed: {error}" if str(error) else f"{stage} stopped ({type(error).__name__})")
                 raise
-            finally:
-                if tee.pending:
-                    log.detail(tee.pending)
+            tee.end_line()
             log.detail(f"{stage} done")
             return result
 

@@ -45,13 +45,17 @@ def test_list_info_and_clean_from_the_console_script(repo: Path, tmp_path: Path)
 @pytest.mark.network
 def test_a_cell_builds_and_cleans_from_the_console_script(repo: Path, tmp_path: Path, machine_python: Any) -> None:
     variant = f"{machine_python.version}-cli"
-    add_variant(repo, variant, {"dependencies": ["six==1.17.0"]})
+    add_variant(repo, variant, {"dependencies": ["six==1.17.0"]}, build={"enableLogging": True})
     pythons = str(machine_python.pythons_file(tmp_path / "pythons.json", HOST))
     built = console(repo, tmp_path, f"build:{variant}-{HOST}", RUNENV_PYTHONS=pythons)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert (repo / f"python-{variant}/archives/1.0.0-linux-x64.tgz").is_file()
+    log = (repo / f"python-{variant}/build/{HOST}/build.log").read_text()
+    stages = [line.split(" ", 2)[2].split()[0] for line in log.splitlines() if " == " in line]
+    assert sorted(stages) == ["assemble", "base", "check", "fetch", "pack", "select"], "every stage of the cell"
+    assert f"{variant}-{HOST}: check passed" in log and "pack done" in log
     info = console(repo, tmp_path, "info", f"build:{variant}-{HOST}", RUNENV_PYTHONS=pythons)
-    assert (info.returncode, info.stdout.splitlines()[-1]) == (0, f"cell {variant}-{HOST}: built")
+    assert (info.returncode, info.stdout.splitlines()[-1]) == (0, f"cell {variant}-{HOST}: built"), info.stdout
     cleaned = console(repo, tmp_path, "clean", f"build:{variant}-{HOST}", RUNENV_PYTHONS=pythons)
     assert cleaned.returncode == 0, cleaned.stderr
     assert f"removed python-{variant}/archives/1.0.0-linux-x64.tgz" in cleaned.stdout.splitlines()
