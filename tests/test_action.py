@@ -12,7 +12,9 @@ TARGET = re.compile(r"""["'](tasks(?:\.\w+)+):(\w+)["']""")
 
 
 def named_targets() -> set[tuple[str, str]]:
-    return {match.groups() for path in (REPO / "tasks").rglob("*.py") for match in TARGET.finditer(path.read_text())}
+    return {
+        (match[1], match[2]) for path in (REPO / "tasks").rglob("*.py") for match in TARGET.finditer(path.read_text())
+    }
 
 
 def test_every_named_stage_function_imports() -> None:

@@ -10,15 +10,13 @@ from tasks import BUILDER_VERSION
 from tasks.assemble.build_wheels import apply_build_wheels
 from tasks.assemble.copy_files import copy_entry, interpreter_files
 from tasks.base.prepare import foreign_paths, remove_archives
-from tasks.config.merged import read_merged_config, relative, variant_platforms
+from tasks.config.merged import relative, variant_config
 from tasks.config.policy import with_package_root
 from tasks.errors import BuildError
-from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.floors import floor_record
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import EnvManifest, EnvPackage, Fetched, FetchRecord, Selected, SelectReport
-from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host
 from tasks.plumbing.logs import logged_stage
@@ -82,7 +80,7 @@ def manifest(
             "sitePackagesRemoved": base["sitePackagesRemoved"],
         },
         lock_hash=report.input_hash,
-        floor=floor_record(variant_platforms(layout, merged)[platform]),
+        floor=floor_record(variant_config(layout, variant).platforms[platform]),
         packages=packages,
         skipped=report.skipped,
         missing_top_level=report.missing_top_level,
@@ -118,15 +116,15 @@ def build_wheels(
         SelectReport.from_json(files.read_json(layout.cell_report(variant, platform_key))),
         rules,
         layout.cell_dir(variant, platform_key) / "wheels.json",
-        Settings.from_merged(merged).timeout,
+        variant_config(layout, variant).settings.timeout,
     )
 
 
 @logged_stage("assemble")
 def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last."""
-    merged = read_merged_config(layout, variant)
-    platform = platforms.load(layout.platforms)[platform_key]
+    config = variant_config(layout, variant)
+    merged, platform = dict(config.merged), config.platforms[platform_key]
     env = EnvLayout(platform, variant.python_version)
     root = layout.pydist(variant, platform_key)
     remove_archives(layout, variant, platform)

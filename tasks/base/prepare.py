@@ -19,12 +19,11 @@ from tasks.base.lean import (
     tree_sha256,
 )
 from tasks.base.pythons import MIRROR_VARIABLE, PYTHONS_VARIABLE, BaseSource, base_source, merge_pins
-from tasks.config.merged import variant_platforms
+from tasks.config.merged import variant_config
 from tasks.config.validate import schema_problems
 from tasks.errors import BuildError, ConfigError, FetchError
 from tasks.model.layout import Layout, Variant
 from tasks.model.platforms import Platform
-from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.archive import extract_python
 from tasks.plumbing.binaries import binary_format, read_binary
@@ -181,8 +180,8 @@ def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> Non
 @logged_stage("base")
 def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
-    merged = files.read_json(layout.merged_config(variant))
-    platform, settings = variant_platforms(layout, merged)[platform_key], Settings.from_merged(merged)
+    config = variant_config(layout, variant)
+    platform, settings = config.platforms[platform_key], config.settings
     source = base_source(load_pins(layout), variant.python_version, platform_key, os.environ.get(MIRROR_VARIABLE))
     record, target = layout.base_record(variant, platform_key), layout.base_tree(variant, platform_key)
     record.unlink(missing_ok=True)
@@ -229,7 +228,7 @@ def make_lean(
     the platform's floor lacks, and identify the tree by its sha256. *skipped*: what a local
     directory's copy already left out (pruned paths, site-packages names)."""
     minor = variant.minor
-    enabled = Settings.from_merged(files.read_json(layout.merged_config(variant))).prune
+    enabled = variant_config(layout, variant).settings.prune
     removed = prune(target, minor, platform.is_windows) if enabled else []
     leftovers = empty_site_packages(target, minor, platform.is_windows)
     return {

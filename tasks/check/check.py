@@ -15,13 +15,11 @@ from typing import Any
 from tasks.check.failures import CLASS_TITLES, WARNING_CLASSES, Failure, classify, whitelisted
 from tasks.check.imports import import_everything, installed_venv
 from tasks.check.static import static_check, static_failures
-from tasks.config.merged import read_merged_config, relative, variant_platforms
+from tasks.config.merged import relative, variant_config
 from tasks.errors import BuildError
-from tasks.model import platforms
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import CheckRecord
-from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host, venv_interpreter
 from tasks.plumbing.logs import logged_stage
@@ -56,8 +54,8 @@ def snippet(failures: list[dict[str, str]]) -> str:
 
 
 def import_check(layout: Layout, variant: Variant, platform_key: str, timeout: float) -> dict[str, Any]:
-    merged = read_merged_config(layout, variant)
-    platform = platforms.load(layout.platforms)[platform_key]
+    config = variant_config(layout, variant)
+    merged, platform = config.merged, config.platforms[platform_key]
     root = layout.pydist(variant, platform_key)
     python = installed_venv(
         root / EnvLayout(platform, variant.python_version).python,
@@ -105,9 +103,8 @@ def failure_text(cell: str, report: dict[str, Any], whitelist: Path) -> str:
 
 @logged_stage("check")
 def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
-    merged = read_merged_config(layout, variant)
-    platform = variant_platforms(layout, merged)[platform_key]  # at the variant's floor
-    timeout = Settings.from_merged(merged).timeout
+    config = variant_config(layout, variant)
+    platform, timeout = config.platforms[platform_key], config.settings.timeout  # at the variant's floor
     report_path = layout.check_report(variant, platform_key)
     report_path.unlink(missing_ok=True)
     with ThreadPoolExecutor(max_workers=1) as background:  # the static check overlaps the imports

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tasks.config.merged import variant_config
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
 from tasks.model.linkage import NATIVE_FORMAT, Binary, SystemLibraries, Tree, floor_problem, resolve, system_libraries
@@ -119,7 +120,7 @@ def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: 
     from tasks.plumbing.commands import uv_binary
 
     report = SelectReport.from_json(files.read_json(layout.cell_report(variant, platform.key)))
-    merged = files.read_json(layout.merged_config(variant))
+    merged = variant_config(layout, variant).merged
     no_deps = set(merged["packages"]["noDeps"])
     pins = [f"{s.name}=={s.version}" for s in report.selected if s.name not in no_deps]
     trusted = [s for s in report.selected if s.name in no_deps or not s.file.endswith(".whl")]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from tasks.model import jsonio, platforms
 from tasks.model.floors import floor_problems
 from tasks.model.floors import variant_platforms as with_floors
 from tasks.model.layout import Layout, Variant
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 
 
@@ -109,10 +113,35 @@ def configured_registries(layout: Layout) -> list[str]:
 
 
 def read_merged_config(layout: Layout, variant: Variant) -> dict[str, Any]:
-    data: dict[str, Any] = files.read_json(layout.merged_config(variant))
-    return data
+    return dict(variant_config(layout, variant).merged)
 
 
-def variant_platforms(layout: Layout, merged: dict[str, Any]) -> dict[str, platforms.Platform]:
+def variant_platforms(layout: Layout, merged: Mapping[str, Any]) -> dict[str, platforms.Platform]:
     """configs/platforms.json with the floors the variant raises (packages.platformSpecific.<p>.floor)."""
     return with_floors(platforms.load(layout.platforms), merged["packages"])
+
+
+@dataclass(frozen=True)
+class VariantConfig:
+    """What every stage of a variant reads of its config, read once: the merged config, the
+    typed build settings and the platform table at the variant's floors."""
+
+    merged: Mapping[str, Any]  # build/config.json (read it, never change it)
+    settings: Settings
+    platforms: Mapping[str, platforms.Platform]
+
+    @property
+    def packages(self) -> Mapping[str, Any]:
+        return self.merged["packages"]
+
+
+def variant_config(layout: Layout, variant: Variant) -> VariantConfig:
+    """The variant's config; read again only when build/config.json or platforms.json changed."""
+    paths = (layout.merged_config(variant), layout.platforms)
+    return cached_config(layout, variant, tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+
+
+@lru_cache(maxsize=64)
+def cached_config(layout: Layout, variant: Variant, stamps: tuple[tuple[int, int], ...]) -> VariantConfig:
+    merged = files.read_json(layout.merged_config(variant))
+    return VariantConfig(merged, Settings.from_merged(merged), variant_platforms(layout, merged))

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tasks.config.merged import read_merged_config, relative
+from tasks.config.merged import relative, variant_config
 from tasks.fetch.source_archives import source_archive
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import Fetched, FetchRecord, SelectReport
 from tasks.model.requirements import VCS_SCHEMES
-from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.cache import Cache
 from tasks.plumbing.downloader import Download, fetch_all, worker_count
@@ -61,7 +60,7 @@ def lay_out_wheelhouse(
 def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     """Download what the cell selected (only what the cache lacks) and lay out
     pydist/<platform>/packages/ with exactly those files and requirements.txt."""
-    settings = Settings.from_merged(read_merged_config(layout, variant))
+    settings = variant_config(layout, variant).settings
     manifest = layout.fetch_manifest(variant, platform)
     manifest.unlink(missing_ok=True)
     report = SelectReport.from_json(files.read_json(layout.cell_report(variant, platform)))

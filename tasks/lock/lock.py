@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks import BUILDER_VERSION
-from tasks.config.merged import configured_registries, read_merged_config, relative, variant_platforms
+from tasks.config.merged import configured_registries, relative, variant_config
 from tasks.errors import LockError, RunenvError
 from tasks.lock import lockfile, wheel_coverage
 from tasks.lock.resolver import Resolver
@@ -19,7 +19,6 @@ from tasks.lock.uv_resolver import UvResolver
 from tasks.model import platforms
 from tasks.model import toml as tomllib
 from tasks.model.layout import Layout, Variant
-from tasks.model.settings import Settings
 from tasks.plumbing import files
 
 
@@ -38,8 +37,8 @@ def warn_once(line: str) -> None:
 
 
 def resolver_spec(layout: Layout, variant: Variant) -> ResolverInput:
-    merged = read_merged_config(layout, variant)
-    return resolver_input(merged, variant_platforms(layout, merged), mirrors(layout))
+    config = variant_config(layout, variant)
+    return resolver_input(config.merged, config.platforms, mirrors(layout))
 
 
 def lock_is_current(layout: Layout, variant: Variant) -> bool:
@@ -86,10 +85,10 @@ def resolve_logged(layout: Layout, variant: Variant, resolver: Resolver, spec: R
 
 def write_lock(layout: Layout, variant: Variant, upgrade: bool = False) -> None:
     """Resolve the variant for all five platforms and write python-<variant>/pylock.toml."""
-    merged = read_merged_config(layout, variant)
-    targets = variant_platforms(layout, merged)
-    spec = resolver_input(merged, targets, mirrors(layout))
-    resolver = make_resolver(spec.resolver, targets, Settings.from_merged(merged).timeout)
+    config = variant_config(layout, variant)
+    targets = config.platforms
+    spec = resolver_input(config.merged, targets, mirrors(layout))
+    resolver = make_resolver(spec.resolver, targets, config.settings.timeout)
     resolution = resolve_logged(layout, variant, resolver, spec, upgrade)
     supported = [tag for platform in targets.values() for tag in platform.tags(spec.python_version)]
     graphs = {key: resolution.platform_graphs.get(key, resolution.graph) for key in targets}

@@ -6,14 +6,12 @@ import datetime
 import os
 from typing import Any
 
-from tasks.config.merged import read_merged_config, relative
+from tasks.config.merged import read_merged_config, relative, variant_config
 from tasks.errors import BuildError
 from tasks.lock.lock import read_lock
-from tasks.model import platforms
 from tasks.model.envlayout import archive_name, descriptor
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import ArchiveRecord
-from tasks.model.settings import Settings
 from tasks.pack.wheelhouse import verify_wheelhouse
 from tasks.plumbing import files
 from tasks.plumbing.archive import pack
@@ -48,13 +46,14 @@ def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
 @logged_stage("pack")
 def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Verify the wheelhouse against runenv.json, then pack the environment reproducibly."""
-    platform = platforms.load(layout.platforms)[platform_key]
+    config = variant_config(layout, variant)
+    platform = config.platforms[platform_key]
     output = layout.archive(variant, archive_name(package_json(layout, variant)["version"], platform))
     checksum = output.with_name(output.name + ".sha256")
     record = layout.archive_record(variant, platform_key)
     checksum.unlink(missing_ok=True)
     record.unlink(missing_ok=True)
-    verify_wheelhouse(layout, variant, platform_key, Settings.from_merged(read_merged_config(layout, variant)).timeout)
+    verify_wheelhouse(layout, variant, platform_key, config.settings.timeout)
     pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")

@@ -8,14 +8,14 @@ from typing import Any
 
 from tasks.lock import lockfile
 from tasks.model.records import LeftOut, Selected, SelectReport
-from tasks.select.selection import Artifact, Selection
+from tasks.select.selection import Selection
 
 # Placeholder for the hash of a source archive made from a VCS commit at fetch time.
 VCS_HASH = "made-from-vcs-at-fetch"
 
 
-def artifact_table(artifact: Artifact) -> dict[str, Any]:
-    table: dict[str, Any] = {"name": artifact.filename, "url": artifact.url}
+def artifact_table(artifact: Selected) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": artifact.file, "url": artifact.url}
     if artifact.size is not None:
         table["size"] = artifact.size
     table["hashes"] = {"sha256": artifact.sha256}
@@ -97,15 +97,11 @@ def missing_lines(cell: str, missing: tuple[LeftOut, ...]) -> list[str]:
 
 
 def report(selection: Selection, variant: str, input_hash: str | None, notes: list[str]) -> SelectReport:
-    selected = tuple(
-        Selected(a.name, a.version, a.kind, a.filename, a.url, a.sha256, a.size, a.build_wheel)
-        for a in selection.selected
-    )
     return SelectReport(
         variant,
         selection.platform,
         input_hash,
-        selected,
+        selection.selected,
         selection.excluded,
         selection.missing_top_level,
         selection.warnings,

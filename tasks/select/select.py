@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.config.merged import read_merged_config, variant_platforms
+from tasks.config.merged import variant_config
 from tasks.config.policy import policy_for
 from tasks.lock.lock import read_lock
 from tasks.lock.resolver_input import environment_marker
@@ -17,8 +17,8 @@ from tasks.select.selection import select
 def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Choose one artifact per package for one platform and write the cell's lock,
     requirements.txt and report.json."""
-    merged = read_merged_config(layout, variant)
-    platform = variant_platforms(layout, merged)[platform_key]
+    config = variant_config(layout, variant)
+    merged, platform = config.merged, config.platforms[platform_key]
     universal = read_lock(layout.lock(variant))
     for path in (
         layout.cell_lock(variant, platform_key),
@@ -49,4 +49,4 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     for line in cell_outputs.summary(selection, variant.name) + [f"  note: {n}" for n in notes]:
         print(line)
     for artifact in selection.selected:
-        log.detail(f"select {artifact.name} {artifact.version}: {artifact.kind} {artifact.filename}")
+        log.detail(f"select {artifact.name} {artifact.version}: {artifact.kind} {artifact.file}")

@@ -20,7 +20,7 @@ from tasks.errors import LockError
 from tasks.lock.wheel_coverage import applies, nearest_text, no_wheel_records
 from tasks.lock.wheel_floor import no_wheel_reason
 from tasks.model.platforms import Platform
-from tasks.model.records import LeftOut
+from tasks.model.records import LeftOut, Selected
 from tasks.model.requirements import parse
 
 VCS_NEEDS_RULE = (
@@ -30,34 +30,22 @@ VCS_NEEDS_RULE = (
 
 
 @dataclass(frozen=True)
-class Artifact:
-    name: str
-    version: str
-    kind: str  # "wheel", "sdist" or "vcs" (a source archive made from the locked commit)
-    filename: str
-    url: str
-    sha256: str
-    size: int | None
-    build_wheel: bool = False
-
-
-@dataclass(frozen=True)
 class Selection:
     platform: str
-    selected: tuple[Artifact, ...]
+    selected: tuple[Selected, ...]
     excluded: tuple[LeftOut, ...]
     warnings: tuple[str, ...]
     missing_top_level: tuple[LeftOut, ...] = ()
 
 
-def artifact_of(name: str, version: str, chosen: PackageWheel | PackageSdist, build_wheel: bool) -> Artifact:
+def artifact_of(name: str, version: str, chosen: PackageWheel | PackageSdist, build_wheel: bool) -> Selected:
     url = chosen.url or chosen.path or ""
     filename = chosen.name or url.rsplit("/", 1)[-1]
-    return Artifact(
+    return Selected(
         name=name,
         version=version,
         kind="wheel" if isinstance(chosen, PackageWheel) else "sdist",
-        filename=filename,
+        file=filename,
         url=url,
         sha256=chosen.hashes["sha256"],
         size=chosen.size,
@@ -65,17 +53,17 @@ def artifact_of(name: str, version: str, chosen: PackageWheel | PackageSdist, bu
     )
 
 
-def vcs_artifact(name: str, version: str, vcs: PackageVcs, build_wheel: bool) -> Artifact:
+def vcs_artifact(name: str, version: str, vcs: PackageVcs, build_wheel: bool) -> Selected:
     """A VCS package ships as ``<name>-<version>.tar.gz`` made from the locked commit; its
     sha256 is known once the fetch stage has made it."""
     url = f"{vcs.type}+{vcs.url or vcs.path}@{vcs.commit_id}"
     filename = f"{name.replace('-', '_')}-{version}.tar.gz"
-    return Artifact(name, version, "vcs", filename, url, "", None, build_wheel)
+    return Selected(name, version, "vcs", filename, url, "", None, build_wheel)
 
 
 def choose(
     lock: Pylock, package: Any, platform: Platform, python_version: str, policy: Policy
-) -> Artifact | str | None:
+) -> Selected | str | None:
     """The artifact for *package*, a reason it has none, or None when its marker excludes it.
 
     Every rule is consulted before a package is refused: a VCS or sdist-only package that
@@ -133,7 +121,7 @@ def applicable_roots(requirements: Sequence[str], environment: dict[str, str]) -
 
 
 def drop_unneeded(
-    chosen: dict[str, Artifact], excluded: list[LeftOut], roots: list[str], graph: Mapping[str, Sequence[str]]
+    chosen: dict[str, Selected], excluded: list[LeftOut], roots: list[str], graph: Mapping[str, Sequence[str]]
 ) -> list[LeftOut]:
     """Packages that only excluded packages needed, each with the names that needed it."""
     blocked = {e.name for e in excluded}
@@ -172,7 +160,7 @@ def check_covered(lock: Pylock, lock_data: Mapping[str, Any], platform: Platform
 
 
 def skipped_dependency_problems(
-    chosen: Mapping[str, Artifact], graph: Mapping[str, Sequence[str]], skipped: Mapping[str, str], platform: str
+    chosen: Mapping[str, Selected], graph: Mapping[str, Sequence[str]], skipped: Mapping[str, str], platform: str
 ) -> list[str]:
     """Kept packages that require a package a skip rule removes on this platform."""
     return [
@@ -186,9 +174,9 @@ def skipped_dependency_problems(
 
 def partition(
     lock: Pylock, platform: Platform, python_version: str, policy: Policy
-) -> tuple[dict[str, Artifact], list[LeftOut], list[LeftOut], dict[str, str]]:
+) -> tuple[dict[str, Selected], list[LeftOut], list[LeftOut], dict[str, str]]:
     """(chosen, skipped, missing, {skipped name: reason}) over every package of the lock."""
-    chosen: dict[str, Artifact] = {}
+    chosen: dict[str, Selected] = {}
     skipped: list[LeftOut] = []
     missing: list[LeftOut] = []
     for package in lock.packages:

@@ -12,8 +12,9 @@ from tasks.errors import BuildError
 from tasks.model.layout import Layout, parse_variant_dir
 from tasks.plumbing.logs import logged_stage
 
-VARIANT = parse_variant_dir("python-3.12.1-logs")
-assert VARIANT is not None
+PARSED = parse_variant_dir("python-3.12.1-logs")
+assert PARSED is not None
+VARIANT = PARSED
 
 
 @logged_stage("demo")

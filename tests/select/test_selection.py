@@ -54,8 +54,8 @@ def choose(data: dict[str, Any], platform: str, packages: dict[str, Any] | None 
 
 def test_best_wheel_for_each_platform() -> None:
     data = lock(NATIVE)
-    assert choose(data, "linux-x64").selected[0].filename == "native-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"
-    assert choose(data, "windows-x64").selected[0].filename == "native-1.0-cp312-cp312-win_amd64.whl"
+    assert choose(data, "linux-x64").selected[0].file == "native-1.0-cp312-cp312-manylinux_2_28_x86_64.whl"
+    assert choose(data, "windows-x64").selected[0].file == "native-1.0-cp312-cp312-win_amd64.whl"
 
 
 def test_no_wheel_and_sdist_not_allowed_is_a_loud_skip() -> None:
@@ -103,7 +103,7 @@ def test_strict_missing_is_an_error_naming_package_and_platform() -> None:
 
 def test_force_source_ships_the_sdist_where_a_wheel_exists() -> None:
     rules = {"forceSource": {"native": {"linux-x64": {"reason": "patched build"}}}}
-    assert [(a.kind, a.filename) for a in choose(lock(NATIVE), "linux-x64", rules).selected] == [
+    assert [(a.kind, a.file) for a in choose(lock(NATIVE), "linux-x64", rules).selected] == [
         ("sdist", "native-1.0.tar.gz")
     ]
     assert choose(lock(NATIVE), "windows-x64", rules).selected[0].kind == "wheel"
@@ -181,7 +181,7 @@ def test_a_vcs_package_needs_allow_source_or_build_wheel() -> None:
         )
     ]
     allowed = choose(lock(VCS), "linux-x64", {"resolution": {"allowSourceList": ["tiny-pkg"]}}).selected
-    assert [(a.kind, a.filename, a.url, a.build_wheel) for a in allowed] == [
+    assert [(a.kind, a.file, a.url, a.build_wheel) for a in allowed] == [
         ("vcs", "tiny_pkg-0.3.0.tar.gz", "git+file:///srv/git/tiny-pkg@f519b3e2d78d1db460074d4201b3b43f3fce0d0b", False)
     ]
     built = {"buildWheel": {"tiny-pkg": {"linux-x64": {"reason": "a wheel for the target"}}}}
