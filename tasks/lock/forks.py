@@ -18,7 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from tasks.errors import LockError
-from tasks.lock import wheel_coverage
+from tasks.lock import lockfile, wheel_coverage
 from tasks.lock.compile import Compiler, versions_of
 from tasks.lock.lockfile import wheel_filename
 from tasks.lock.resolver_errors import no_wheel_name, platform_gap
@@ -131,13 +131,13 @@ class WheelForks:
         for record in records:
             self.request.leave_off(record.name, record.platform, record)
 
-    def describe_pin(self, gap: wheel_coverage.Gap, work: Path) -> wheel_coverage.Missing:
+    def describe_pin(self, gap: wheel_coverage.Gap, work: Path) -> lockfile.Missing:
         """Why a pin has no wheel for a platform, and the nearest versions that have one."""
         platform = self.platforms[gap.platform]
         nearest = self.nearest_with_wheel(platform, gap.name, gap.version, work)
         needs = self.needs_above_floor(platform, gap.name, gap.version, work)
-        reason = wheel_coverage.pin_reason(gap.name, gap.version, gap.platform, floor_label(platform), needs)
-        return wheel_coverage.Missing(gap.name, gap.platform, gap.version, reason, tuple(nearest))
+        reason = lockfile.pin_reason(gap.name, gap.version, gap.platform, floor_label(platform), needs)
+        return lockfile.Missing(gap.name, gap.platform, gap.version, reason, tuple(nearest))
 
     def needs_above_floor(self, platform: Platform, name: str, version: str, work: Path) -> str | None:
         """``macOS 14.0`` when *version* has a wheel for *platform* only above its floor."""
@@ -154,10 +154,10 @@ class WheelForks:
         wheels = [wheel for package in lock.get("packages", []) for wheel in package.get("wheels", [])]
         return lowest_need(wheels, platform, self.spec.python_version)
 
-    def pin_message(self, strict: list[tuple[str, wheel_coverage.Missing]]) -> str:
+    def pin_message(self, strict: list[tuple[str, lockfile.Missing]]) -> str:
         sources = dict(self.spec.sources)
         lines = [
-            f"  - {sources.get(record.name, text)}: {record.reason}; {wheel_coverage.nearest_text(record.nearest)}"
+            f"  - {sources.get(record.name, text)}: {record.reason}; {lockfile.nearest_text(record.nearest)}"
             for text, record in strict
         ]
         return (

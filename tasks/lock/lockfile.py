@@ -7,8 +7,9 @@ keeps runenv's metadata under ``[tool.runenv]``, including the hash of the resol
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import tomlkit
 from packaging.requirements import Requirement
@@ -17,9 +18,6 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from tasks.lock.resolver_input import ResolverInput
 from tasks.model import toml as tomllib
-
-if TYPE_CHECKING:
-    from tasks.lock.wheel_coverage import Missing
 
 PACKAGE_KEY_ORDER = (
     "name",
@@ -34,6 +32,60 @@ PACKAGE_KEY_ORDER = (
     "sdist",
     "wheels",
 )
+
+
+NO_VERSION_HAS_ONE = "no version has a wheel for this platform (at its floor)"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A top-level package the lock leaves off one platform: no version of it has a wheel
+    there, or (under strictMissing false) its ``==`` pin has none."""
+
+    name: str
+    platform: str
+    version: str = ""  # the pinned version, for a pin
+    reason: str = NO_VERSION_HAS_ONE
+    nearest: tuple[str, ...] = ()  # the closest versions that have a wheel there
+
+    def to_toml(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"platform": self.platform}
+        if self.version:
+            table["version"] = self.version
+        table["reason"] = self.reason
+        if self.nearest:
+            table["nearest"] = list(self.nearest)
+        return table
+
+    @classmethod
+    def from_toml(cls, name: str, table: Mapping[str, Any]) -> Missing:
+        return cls(
+            name,
+            str(table["platform"]),
+            str(table.get("version", "")),
+            str(table.get("reason", NO_VERSION_HAS_ONE)),
+            tuple(str(v) for v in table.get("nearest", [])),
+        )
+
+
+def no_wheel_records(lock: Mapping[str, Any]) -> list[Missing]:
+    """The ``no-wheel`` records of a lock (``[tool.runenv.no-wheel]``)."""
+    table = lock.get("tool", {}).get("runenv", {}).get("no-wheel", {})
+    return [Missing.from_toml(name, entry) for name, entries in table.items() for entry in entries]
+
+
+def pin_reason(name: str, version: str, platform: str, floor: str, needs: str | None) -> str:
+    """Why a pin has no wheel for *platform*: none at all, or one only above the floor."""
+    if needs:
+        return (
+            f"{name}=={version} has a wheel for {platform} only above its floor ({needs}, the floor is {floor}); "
+            f"raise it with packages.platformSpecific.{platform}.floor"
+        )
+    return f"{name}=={version} has no wheel for {platform} ({floor})"
+
+
+def nearest_text(nearest: Sequence[str]) -> str:
+    return f"nearest versions with one: {', '.join(nearest)}" if nearest else "no version has one at this floor"
 
 
 def wheel_filename(url_or_name: str) -> str:

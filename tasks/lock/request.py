@@ -10,7 +10,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tasks.errors import LockError
-from tasks.lock import build_python, wheel_coverage
+from tasks.lock import build_python, lockfile, wheel_coverage
 from tasks.lock.resolver import VcsPackage, project_toml
 from tasks.lock.resolver_errors import message, no_wheel_name, platform_gap
 from tasks.lock.resolver_input import ResolverInput, not_platform_marker, with_marker
@@ -26,9 +26,9 @@ class Request:
         # {top-level package: platforms} it is left off: its requirement is marked off them
         self.off: dict[str, set[str]] = {}
         # {(top-level package, platform): why its pin is left off there} (strictMissing false)
-        self.pins_off: dict[tuple[str, str], wheel_coverage.Missing] = {}
+        self.pins_off: dict[tuple[str, str], lockfile.Missing] = {}
 
-    def leave_off(self, name: str, platform: str, why: wheel_coverage.Missing | None = None) -> None:
+    def leave_off(self, name: str, platform: str, why: lockfile.Missing | None = None) -> None:
         self.off.setdefault(name, set()).add(platform)
         if why is not None:
             self.pins_off[(name, platform)] = why
@@ -36,11 +36,11 @@ class Request:
     def is_off(self, name: str, platform: str) -> bool:
         return platform in self.off.get(name, set())
 
-    def missing(self) -> tuple[wheel_coverage.Missing, ...]:
+    def missing(self) -> tuple[lockfile.Missing, ...]:
         """What the lock leaves off a platform: pins without a wheel there, and top-level
         packages no version of which has one."""
         return tuple(
-            self.pins_off.get((name, key), wheel_coverage.Missing(name, key))
+            self.pins_off.get((name, key), lockfile.Missing(name, key))
             for name, keys in sorted(self.off.items())
             for key in sorted(keys)
         )

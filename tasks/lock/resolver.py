@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tasks.errors import LockError
-from tasks.lock import wheel_coverage
+from tasks.lock import lockfile
 from tasks.lock.resolver_input import MIRRORS_VARIABLE, ResolverInput
 
 VIA = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==\S+.*#\s*via\s+(?P<via>.+)$")
@@ -37,7 +37,7 @@ class Resolution:
     # for a platform missing here
     platform_graphs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # top-level packages left off a platform: no version has a wheel there, or the pin has none
-    missing: tuple[wheel_coverage.Missing, ...] = ()
+    missing: tuple[lockfile.Missing, ...] = ()
 
 
 class Resolver(Protocol):

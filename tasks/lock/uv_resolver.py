@@ -20,7 +20,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tasks.errors import LockError
-from tasks.lock import build_python, wheel_coverage
+from tasks.lock import build_python, lockfile, wheel_coverage
 from tasks.lock.compile import Compiler, versions_of
 from tasks.lock.conflicts import Agreement, Conflict, conflict_message, find_conflict
 from tasks.lock.forks import WheelForks
@@ -164,14 +164,14 @@ def without_marker(text: str) -> str:
     return str(requirement)
 
 
-def missing_notes(missing: tuple[wheel_coverage.Missing, ...]) -> list[str]:
+def missing_notes(missing: tuple[lockfile.Missing, ...]) -> list[str]:
     """The lock's notes on packages left off platforms: one line per unpinned package, one per
     pin and platform (with the nearest versions that have a wheel)."""
     unpinned: dict[str, list[str]] = {}
     notes: list[str] = []
     for record in missing:
         if record.version:
-            near = wheel_coverage.nearest_text(record.nearest)
+            near = lockfile.nearest_text(record.nearest)
             notes.append(f"{record.name}: {record.reason}; {near}; missing there (strictMissing is false)")
         else:
             unpinned.setdefault(record.name, []).append(record.platform)

@@ -17,7 +17,8 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from tasks.config.policy import Policy
 from tasks.errors import LockError
-from tasks.lock.wheel_coverage import applies, nearest_text, no_wheel_records
+from tasks.lock.lockfile import nearest_text, no_wheel_records
+from tasks.lock.wheel_coverage import applies
 from tasks.lock.wheel_floor import no_wheel_reason
 from tasks.model.platforms import Platform
 from tasks.model.records import LeftOut, Selected
