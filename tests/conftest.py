@@ -285,6 +285,8 @@ class SeaweedS3:
             "-master.volumeSizeLimitMB=64",
             "-volume.max=20",
             "-metricsPort=0",
+            "-s3.port.iceberg=0",  # its Iceberg and Lance listeners default to fixed ports: off
+            "-s3.port.lance=0",
         ]
         (self.work / "data").mkdir(exist_ok=True)
         log = (self.work / "weed.log").open("ab")
