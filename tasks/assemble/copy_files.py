@@ -5,7 +5,9 @@ a directory is copied as what it points to, and only when that is inside too. Ev
 destination's parent is resolved component by component (never creating anything through a
 link) and must lie under the environment root. ``to`` may not target ``packages/`` (whose
 files are hard links into the shared cache), ``runenv.json`` or the interpreter's own files.
-Copies are written to a temp name and renamed, never written in place.
+Copies are written to a temp name and renamed, never written in place. A source holding the
+variant's own outputs (``build/``, ``pydist/``, ``archives/``, ``dist/``) is refused, since they
+would copy into themselves, and a copied folder skips them.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from tasks.errors import BuildError
 
 RESERVED = ("packages", "runenv.json")
+OUTPUTS = ("build", "pydist", "archives", "dist")  # a variant's outputs: never copied into themselves
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -30,6 +33,8 @@ def source_files(source: Path, variant_dir: Path, label: str, depth: int = 0) ->
         raise BuildError(f"{label}: links nest too deep under {source}")
     for entry in sorted(source.iterdir()):
         real = entry.resolve()
+        if any(real == variant_dir / output for output in OUTPUTS):
+            continue
         if not inside(real, variant_dir):
             raise BuildError(
                 f"{label}: {entry.relative_to(variant_dir)} links to {real}, outside {variant_dir}; "
@@ -84,6 +89,13 @@ def copy_entry(variant_dir: Path, source_name: str, target: Path, root: Path, pr
     source = (variant_dir / source_name).resolve()
     if not inside(source, variant_dir):
         raise BuildError(f"{label}: {source_name!r} resolves to {source}, outside {variant_dir}; keep sources inside")
+    held = [f"{name}/" for name in OUTPUTS if inside(variant_dir / name, source)]
+    held += ["the environment"] if inside(root, source) else []
+    if held:
+        raise BuildError(
+            f"{label}: {source_name!r} holds {', '.join(held)}, the variant's own outputs, and would "
+            "copy them into themselves; name the folders to copy instead"
+        )
     if source.is_dir():
         for file, relative in source_files(source, variant_dir, label):
             write_copy(file, target / relative, root, protected, label)

@@ -11,6 +11,7 @@ from typing import Any
 
 from tasks.config.env_vars import config_env_var_sources, package_env_vars, union_env_vars
 from tasks.config.merge import merge
+from tasks.config.package_json import identity_problems
 from tasks.config.validate import unused_rule_warnings, validate
 from tasks.errors import ConfigError
 from tasks.model import jsonio, platforms
@@ -78,8 +79,10 @@ def descriptor_env_vars(
     """The config's envVars, then those the variant's package.json keeps (see core.env_vars)."""
     package_path = layout.package_json(variant)
     package_source = relative(layout, package_path)
-    package = read_document(layout, package_path) if package_path.is_file() else {}
+    present = package_path.is_file()  # needed to pack; locking and selecting go without it
+    package = read_document(layout, package_path) if present else {}
     from_package, problems = package_env_vars(package, package_source)
+    problems = (identity_problems(package, package_source) if present else []) + problems
     config_files = (shared_source, relative(layout, layout.variant_config(variant)))
     union, conflicts = union_env_vars(
         [*config_env_var_sources(shared, own, merged, config_files), (package_source, from_package)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from tasks.model.paths import UnsafeComponent, component
 from tasks.model.platforms import Platform, major_minor
 
 SITE_PACKAGES = "{site-packages}"
@@ -54,12 +55,15 @@ class EnvLayout:
 
 def archive_name(version: str, platform: Platform) -> str:
     """How the platform's registry stores an environment: ``<version>-<os>-<arch>.tgz``."""
-    return f"{version}-{platform.os}-{platform.arch}.tgz"
+    return component(f"{component(version, 'version')}-{platform.os}-{platform.arch}.tgz", "archive name")
 
 
 def package_path(package_name: str) -> str:
-    """``@scope/name`` → ``scope/name``, the registry path of a package."""
-    return package_name.lstrip("@")
+    """``@scope/name`` → ``scope/name``, the registry path of a package (each part one component)."""
+    parts = package_name.removeprefix("@").split("/")
+    if len(parts) > 2:
+        raise UnsafeComponent(f"package name {package_name!r} has more than one scope")
+    return "/".join(component(part, "package name part") for part in parts)
 
 
 def descriptor(package: Mapping[str, Any], python_version: str, env_vars: list[str]) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from tasks.errors import RunenvError
+
 
 def resolve_in_archive(path: PurePosixPath, links: dict[str, str], depth: int = 0) -> PurePosixPath | None:
     """Where *path* lands inside the extracted tree once the archive's own symlinks among its
@@ -27,3 +29,15 @@ def resolve_in_archive(path: PurePosixPath, links: dict[str, str], depth: int = 
                 return None
             parts = list(resolved.parts)
     return PurePosixPath(*parts)
+
+
+class UnsafeComponent(RunenvError):
+    """A name that would not stay one path component."""
+
+
+def component(value: str, what: str) -> str:
+    """*value* as one path component: refused when empty, ``.``, ``..`` or holding a separator.
+    Every path derived from package.json (archive, registry key, npm tarball) goes through here."""
+    if value in ("", ".", "..") or "/" in value or "\\" in value or "\0" in value:
+        raise UnsafeComponent(f"{what} {value!r} cannot be a path component")
+    return value

@@ -9,16 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from tasks.action import action
+from tasks.config.package_json import SEMVER
 from tasks.model.layout import Variant
 from tasks.plumbing.cells import LAYOUT, cells, removes_targets, variants
 
 
 @cache
 def package_version(variant: Variant) -> str | None:
+    """package.json's version, when it is one (config refuses it otherwise, naming the key)."""
     try:
-        return str(json.loads(LAYOUT.package_json(variant).read_text(encoding="utf-8"))["version"])
-    except (OSError, ValueError, KeyError):
+        version = json.loads(LAYOUT.package_json(variant).read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    return version if isinstance(version, str) and SEMVER.match(version) else None
 
 
 @cache

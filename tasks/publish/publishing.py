@@ -50,12 +50,19 @@ class DirectoryRegistry:
     def describe(self) -> str:
         return f"file://{self.root}"
 
+    def path(self, key: str) -> Path:
+        """Where *key* lives: always under the registry's root."""
+        target = (self.root / key).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            raise PublishError(f"registry key {key!r} leads outside {self.describe()}; check package.json's name")
+        return target
+
     def sha256_of(self, key: str) -> str | None:
-        path = self.root / key
+        path = self.path(key)
         return sha256_of(path) if path.is_file() else None
 
     def put(self, key: str, path: Path, sha256: str) -> None:
-        target = self.root / key
+        target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         for leftover in target.parent.glob(f".{target.name}.*"):
             leftover.unlink(missing_ok=True)  # from a publish killed while writing this key
