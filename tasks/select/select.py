@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from tasks.config.merged import variant_config
+from typing import Any
+
+from packaging.pylock import PylockValidationError
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tasks.config.merged import VariantConfig, relative, variant_config
 from tasks.config.policy import policy_for
+from tasks.errors import LockError
+from tasks.lock.audit import audit
 from tasks.lock.lock import read_lock
-from tasks.lock.resolver_input import environment_marker
+from tasks.lock.resolver_input import environment_marker, resolver_input
 from tasks.model.layout import Layout, Variant
 from tasks.plumbing import files
 from tasks.plumbing.logs import CellLog, logged_stage
@@ -20,13 +28,17 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     config = variant_config(layout, variant)
     merged, platform = config.merged, config.platforms[platform_key]
     universal = read_lock(layout.lock(variant))
+    trust(layout, variant, universal, config)
     for path in (
         layout.cell_lock(variant, platform_key),
         layout.cell_requirements(variant, platform_key),
         layout.cell_report(variant, platform_key),
     ):
         path.unlink(missing_ok=True)
-    selection = select(universal, platform, variant.python_version, policy_for(merged["packages"], platform_key))
+    try:
+        selection = select(universal, platform, variant.python_version, policy_for(merged["packages"], platform_key))
+    except PylockValidationError as error:
+        raise LockError(f"{relative(layout, layout.lock(variant))}: {error}; {REDO.format(variant.name)}") from None
     marker = environment_marker(platform, variant.python_version)
     cell_lock = cell_outputs.cell_lock(universal, selection, marker)
     runenv = universal.get("tool", {}).get("runenv", {})
@@ -50,3 +62,19 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
         print(line)
     for artifact in selection.selected:
         log.detail(f"select {artifact.name} {artifact.version}: {artifact.kind} {artifact.file}")
+
+
+REDO = "the lock does not match the config (edited by hand?): run doit upgrade:{} to re-resolve it"
+
+
+def trust(layout: Layout, variant: Variant, universal: dict[str, Any], config: VariantConfig) -> None:
+    """Refuse a lock whose entries do not parse, or that does not cover the config, one line each."""
+    spec = resolver_input(config.merged, config.platforms, {})
+    sources = dict(spec.sources)
+    keyed = [
+        (sources.get(canonicalize_name(Requirement(t).name), "packages.dependencies"), t) for t in spec.requirements
+    ]
+    source = relative(layout, layout.lock(variant))
+    problems = audit(universal, source, keyed, config.platforms, variant.python_version)
+    if problems:
+        raise LockError("\n".join(f"{problem}; {REDO.format(variant.name)}" for problem in problems))
