@@ -16,10 +16,11 @@ from tasks.errors import BuildError
 from tasks.model.envlayout import EnvLayout
 from tasks.model.floors import floor_record
 from tasks.model.layout import Layout, Variant
-from tasks.model.records import EnvManifest, EnvPackage, Fetched, FetchRecord, Selected, SelectReport
+from tasks.model.records import EnvManifest, EnvPackage, EnvTree, Fetched, FetchRecord, Selected, SelectReport
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host
 from tasks.plumbing.logs import logged_stage
+from tasks.plumbing.tree import record_tree
 
 
 def copy_entries(merged: dict[str, Any], platform: str) -> list[dict[str, str]]:
@@ -128,6 +129,7 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     env = EnvLayout(platform, variant.python_version)
     root = layout.pydist(variant, platform_key)
     remove_archives(layout, variant, platform)
+    layout.env_tree(variant, platform_key).unlink(missing_ok=True)
     clear_except_wheelhouse(root)
     link_tree(layout.base_tree(variant, platform_key), root / env.interpreter_root)
     protected = interpreter_files(layout.base_tree(variant, platform_key), env.interpreter_root)
@@ -145,10 +147,10 @@ def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
             + "\n".join(f"  - {item}" for item in offending)
         )
     native, built = build_wheels(layout, variant, platform_key, merged, root, env)
-    files.write_json_atomic(
-        layout.env_manifest(variant, platform_key),
-        manifest(layout, variant, platform_key, merged, built, native).to_json(),
-    )
+    record = manifest(layout, variant, platform_key, merged, built, native)
+    files.write_json_atomic(layout.env_manifest(variant, platform_key), record.to_json())
+    wheelhouse = {f"packages/{package.file}": package.sha256 for package in record.packages}
+    files.write_json_atomic(layout.env_tree(variant, platform_key), EnvTree(record_tree(root, wheelhouse)).to_json())
     for name in native:
         print(
             f"{variant.cell(platform_key)}: buildWheel {name} needs a native {platform.os} {platform.arch} runner; "

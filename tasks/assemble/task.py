@@ -45,6 +45,6 @@ def task_assemble() -> Iterator[dict[str, Any]]:
                 LAYOUT.merged_config(variant),
             ],
             "uptodate": [(copy_sources_unchanged, (variant,), {})],
-            "targets": [LAYOUT.env_manifest(variant, platform)],
+            "targets": [LAYOUT.env_manifest(variant, platform), LAYOUT.env_tree(variant, platform)],
             "clean": [(remove_paths, [[LAYOUT.pydist(variant, platform)]])],
         }

@@ -152,6 +152,10 @@ class Layout:
     def env_manifest(self, variant: Variant, platform: str) -> Path:
         return self.pydist(variant, platform) / "runenv.json"
 
+    def env_tree(self, variant: Variant, platform: str) -> Path:
+        """Every entry assemble laid into pydist/<platform>/, which pack checks before packing."""
+        return self.cell_dir(variant, platform) / "tree.json"
+
     def archive(self, variant: Variant, archive_name: str) -> Path:
         return self.archives_dir(variant) / archive_name
 

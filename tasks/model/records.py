@@ -5,6 +5,7 @@
 | :class:`SelectReport` | ``build/<platform>/report.json`` | select | fetch, assemble, check, pack, build |
 | :class:`FetchRecord` | ``build/<platform>/fetch.json`` | fetch | assemble |
 | :class:`EnvManifest` | ``pydist/<platform>/runenv.json`` | assemble | check, pack, publish |
+| :class:`EnvTree` | ``build/<platform>/tree.json`` | assemble | pack |
 | :class:`CheckRecord` | ``build/<platform>/check.json`` | check | build, publish |
 | :class:`ArchiveRecord` | ``build/<platform>/archive.json`` | pack | publish, build |
 
@@ -216,6 +217,21 @@ class EnvManifest:
             tuple(data.get("envVars", [])),
             data.get("builderVersion", ""),
         )
+
+
+@dataclass(frozen=True)
+class EnvTree:
+    """Every entry assemble laid into pydist/<platform>/: ``d``, ``l:<target>`` or
+    ``f:<x|->:<sha256>`` (see plumbing/tree.py)."""
+
+    entries: Mapping[str, str]
+
+    def to_json(self) -> Json:
+        return {"entries": dict(self.entries)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EnvTree:
+        return cls(dict(data["entries"]))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from tasks.lock.lock import read_lock
 from tasks.model.envlayout import archive_name, descriptor
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import ArchiveRecord
+from tasks.pack.verify_tree import verify_tree
 from tasks.pack.wheelhouse import verify_wheelhouse
 from tasks.plumbing import files
 from tasks.plumbing.archive import pack
@@ -45,7 +46,8 @@ def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
 
 @logged_stage("pack")
 def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
-    """Verify the wheelhouse against runenv.json, then pack the environment reproducibly."""
+    """Verify the wheelhouse against runenv.json and the whole tree against assemble's record,
+    then pack the environment reproducibly."""
     config = variant_config(layout, variant)
     platform = config.platforms[platform_key]
     output = layout.archive(variant, archive_name(package_json(layout, variant)["version"], platform))
@@ -54,6 +56,7 @@ def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     checksum.unlink(missing_ok=True)
     record.unlink(missing_ok=True)
     verify_wheelhouse(layout, variant, platform_key, config.settings.timeout)
+    verify_tree(layout, variant, platform_key)
     pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")

@@ -58,7 +58,7 @@ def task_pack() -> Iterator[dict[str, Any]]:
             "uptodate": [(wheelhouse_unchanged, (variant, platform), {})],
             # Only the assembled environment: the check runs beside the pack (doit -n 2), and
             # build, catalogue and publish require it to have passed.
-            "file_dep": [LAYOUT.env_manifest(variant, platform)],
+            "file_dep": [LAYOUT.env_manifest(variant, platform), LAYOUT.env_tree(variant, platform)],
             "targets": [archive, archive.with_name(archive.name + ".sha256"), LAYOUT.archive_record(variant, platform)]
             if archive
             else [],

@@ -1,0 +1,43 @@
+"""Nothing ships unverified: just before pack writes the archive, pydist/<platform>/ must be
+exactly what assemble laid (its record, build/<platform>/tree.json). A file planted, changed
+or removed since is put right by assembling again; what still differs is refused, by name."""
+
+from __future__ import annotations
+
+from tasks.assemble.assemble import assemble_cell
+from tasks.errors import BuildError
+from tasks.model.layout import Layout, Variant
+from tasks.model.records import EnvTree
+from tasks.plumbing import files
+from tasks.plumbing.tree import tree_problems
+
+SHOWN = 5  # problems named in a message; the rest are counted
+
+
+def differences(layout: Layout, variant: Variant, platform: str) -> dict[str, str]:
+    record = files.read_json_if_exists(layout.env_tree(variant, platform))
+    if record is None:
+        return {"tree.json": "no record of what assemble laid"}
+    return tree_problems(layout.pydist(variant, platform), EnvTree.from_json(record).entries)
+
+
+def listed(problems: dict[str, str]) -> str:
+    shown = [f"{path}: {problem}" for path, problem in list(problems.items())[:SHOWN]]
+    more = f"; and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+    return "; ".join(shown) + more
+
+
+def verify_tree(layout: Layout, variant: Variant, platform: str) -> None:
+    """Raise unless the environment tree matches assemble's record (after assembling again if not)."""
+    cell, root = variant.cell(platform), layout.pydist(variant, platform)
+    problems = differences(layout, variant, platform)
+    if not problems:
+        return
+    print(f"{cell}: {root} differs from what assemble laid ({listed(problems)}); assembling it again")
+    assemble_cell(layout, variant, platform)
+    still = differences(layout, variant, platform)
+    if still:
+        raise BuildError(
+            f"{cell}: {root} still differs from what assemble laid ({listed(still)}); nothing was packed. "
+            f"The base tree itself may be altered: run doit forget base:{cell} assemble:{cell}, then build again"
+        )

@@ -1,0 +1,73 @@
+"""What an environment tree holds, entry by entry, and how a tree differs from that record.
+
+Assemble records every entry it lays into ``pydist/<platform>/`` (the base interpreter,
+copyFiles, the wheelhouse, runenv.json); pack, just before it writes the archive, checks the
+tree against that record, so a file planted, changed or removed since never ships. An entry is
+``d`` (a directory), ``l:<target>`` (a link) or ``f:<x|->:<sha256>`` (a file, executable or not:
+all the archive keeps of its mode). Files hash on several threads (hashlib releases the GIL).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tasks.plumbing.cache import sha256_of
+
+
+def entries_of(root: Path) -> dict[str, tuple[str, Path]]:
+    """{relative path: (kind and mode or link target, path)} of every entry under *root*."""
+    found: dict[str, tuple[str, Path]] = {}
+    for directory, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            path = Path(directory) / name
+            status = path.lstat()
+            relative = path.relative_to(root).as_posix()
+            if stat.S_ISLNK(status.st_mode):
+                found[relative] = (f"l:{os.readlink(path)}", path)
+            elif stat.S_ISDIR(status.st_mode):
+                found[relative] = ("d", path)
+            else:
+                found[relative] = (f"f:{'x' if status.st_mode & stat.S_IXUSR else '-'}", path)
+    return found
+
+
+def hashed(entries: Mapping[str, tuple[str, Path]], known: Mapping[str, str]) -> dict[str, str]:
+    """Each entry's record: a file's kind and mode with its sha256 (*known* ones not read again)."""
+    files = [(relative, path) for relative, (kind, path) in entries.items() if kind.startswith("f:")]
+    to_read = [(relative, path) for relative, path in files if relative not in known]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        digests = dict(zip([r for r, _ in to_read], pool.map(sha256_of, [p for _, p in to_read]), strict=True))
+    digests.update(known)
+    return {
+        relative: f"{kind}:{digests[relative]}" if kind.startswith("f:") else kind
+        for relative, (kind, _) in sorted(entries.items())
+    }
+
+
+def record_tree(root: Path, known: Mapping[str, str]) -> dict[str, str]:
+    """The record of *root*; *known* gives digests already verified (the wheelhouse's)."""
+    return hashed(entries_of(root), known)
+
+
+def tree_problems(root: Path, recorded: Mapping[str, str], verified_elsewhere: str = "packages/") -> dict[str, str]:
+    """{relative path: what is wrong} between *root* and its record. Files under
+    *verified_elsewhere* (the wheelhouse, hashed by its own verification) are not read here."""
+    entries = entries_of(root)
+    known = {
+        relative: recorded[relative].rsplit(":", 1)[-1]
+        for relative in entries
+        if relative.startswith(verified_elsewhere) and relative in recorded and recorded[relative].startswith("f:")
+    }
+    now = hashed(entries, known)
+    problems = {relative: "not laid there by assemble" for relative in now.keys() - recorded.keys()}
+    problems |= {relative: "missing" for relative in recorded.keys() - now.keys()}
+    problems |= {
+        relative: "changed since assemble"
+        for relative in now.keys() & recorded.keys()
+        if now[relative] != recorded[relative]
+    }
+    return dict(sorted(problems.items()))
