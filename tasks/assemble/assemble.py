@@ -19,7 +19,7 @@ from tasks.model.layout import Layout, Variant
 from tasks.model.records import EnvManifest, EnvPackage, EnvTree, Fetched, FetchRecord, Selected, SelectReport
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host
-from tasks.plumbing.logs import logged_stage
+from tasks.plumbing.stage import cell_stage
 from tasks.plumbing.tree import record_tree
 
 
@@ -121,7 +121,7 @@ def build_wheels(
     )
 
 
-@logged_stage("assemble")
+@cell_stage("assemble")
 def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last."""
     config = variant_config(layout, variant)

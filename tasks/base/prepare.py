@@ -31,7 +31,7 @@ from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.commands import run_command
 from tasks.plumbing.downloader import Download, fetch_all
 from tasks.plumbing.host import is_host
-from tasks.plumbing.logs import logged_stage
+from tasks.plumbing.stage import cell_stage
 
 ORIGIN = "$ORIGIN"
 TRAMPOLINE = "#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{name}' \"$0\" \"$@\"\n' '''\n"
@@ -177,7 +177,7 @@ def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> Non
         stale.unlink()
 
 
-@logged_stage("base")
+@cell_stage("base")
 def prepare_base(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Fetch and verify the base CPython of a cell into build/<platform>/base/."""
     config = variant_config(layout, variant)

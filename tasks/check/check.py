@@ -22,7 +22,7 @@ from tasks.model.layout import Layout, Variant
 from tasks.model.records import CheckRecord
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host, venv_interpreter
-from tasks.plumbing.logs import logged_stage
+from tasks.plumbing.stage import cell_stage
 
 __all__ = ["check_cell", "judge", "snippet", "venv_interpreter"]
 
@@ -101,7 +101,7 @@ def failure_text(cell: str, report: dict[str, Any], whitelist: Path) -> str:
     return text
 
 
-@logged_stage("check")
+@cell_stage("check")
 def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     config = variant_config(layout, variant)
     platform, timeout = config.platforms[platform_key], config.settings.timeout  # at the variant's floor

@@ -14,7 +14,8 @@ from tasks.plumbing import files
 from tasks.plumbing.cache import Cache
 from tasks.plumbing.downloader import Download, fetch_all, worker_count
 from tasks.plumbing.files import link_or_copy
-from tasks.plumbing.logs import CellLog, logged_stage
+from tasks.plumbing.logs import CellLog
+from tasks.plumbing.stage import cell_stage
 from tasks.select.outputs import pin_source_archives
 
 MB = 1024 * 1024
@@ -56,7 +57,7 @@ def lay_out_wheelhouse(
     files.write_text_atomic(wheelhouse / "requirements.txt", pin_source_archives(requirements, made))
 
 
-@logged_stage("fetch")
+@cell_stage("fetch")
 def fetch_cell(layout: Layout, variant: Variant, platform: str) -> None:
     """Download what the cell selected (only what the cache lacks) and lay out
     pydist/<platform>/packages/ with exactly those files and requirements.txt."""

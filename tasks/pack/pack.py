@@ -17,7 +17,7 @@ from tasks.pack.wheelhouse import verify_wheelhouse
 from tasks.plumbing import files
 from tasks.plumbing.archive import pack
 from tasks.plumbing.cache import sha256_of
-from tasks.plumbing.logs import logged_stage
+from tasks.plumbing.stage import cell_stage
 
 
 def archive_mtime(layout: Layout, variant: Variant) -> int:
@@ -44,7 +44,7 @@ def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
     return data
 
 
-@logged_stage("pack")
+@cell_stage("pack")
 def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Verify the wheelhouse against runenv.json and the whole tree against assemble's record,
     then pack the environment reproducibly."""

@@ -1,26 +1,21 @@
 """The per-cell build log (``build.enableLogging``): every stage of a cell writes into
-``python-<variant>/build/<platform>/build.log`` what it prints, its details, and how it ended."""
+``python-<variant>/build/<platform>/build.log`` what it prints, its details, and how it ended
+(through :func:`tasks.plumbing.stage.cell_stage`)."""
 
 from __future__ import annotations
 
 import io
-import sys
 import time
-from collections.abc import Callable
-from contextlib import redirect_stdout
-from functools import wraps
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TextIO
 
 from tasks.model.layout import Layout, Variant
 from tasks.model.settings import Settings
 from tasks.plumbing import files
 
-R = TypeVar("R")
-
 
 class CellLog:
-    """Details (and, through :func:`logged_stage`, everything a stage prints), each line with a
+    """Details (and, through ``cell_stage``, everything a stage prints), each line with a
     timestamp, appended to build.log when enabled; nothing otherwise."""
 
     def __init__(self, path: Path, enabled: bool) -> None:
@@ -62,31 +57,3 @@ class Tee(io.TextIOBase):
         if self.pending:
             self.log.detail(self.pending)
             self.pending = ""
-
-
-def logged_stage(stage: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
-    """A cell stage ``function(layout, variant, platform, …)`` whose output and outcome go to
-    the cell's build.log too, when the variant enables logging."""
-
-    def decorate(function: Callable[..., R]) -> Callable[..., R]:
-        @wraps(function)
-        def run(layout: Layout, variant: Variant, platform: str, *args: Any, **kwargs: Any) -> R:
-            log = CellLog.of(layout, variant, platform)
-            if log.path is None:
-                return function(layout, variant, platform, *args, **kwargs)
-            log.detail(f"== {stage} {variant.cell(platform)}")
-            tee = Tee(sys.stdout, log)
-            try:
-                with redirect_stdout(tee):
-                    result = function(layout, variant, platform, *args, **kwargs)
-            except BaseException as error:
-                tee.end_line()
-                log.detail(f"{stage} failed: {error}" if str(error) else f"{stage} stopped ({type(error).__name__})")
-                raise
-            tee.end_line()
-            log.detail(f"{stage} done")
-            return result
-
-        return run
-
-    return decorate

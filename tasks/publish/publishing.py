@@ -224,6 +224,22 @@ def refuse_conflicts(registry: Registry, uploads: list[tuple[Upload, str, str | 
         )
 
 
+def verify_packed(layout: Layout, variants: list[Variant], cells: list[Cell]) -> None:
+    """Each archive is the one pack made: its sha256 matches archive.json and its .sha256 file."""
+    by_name = {v.name: v for v in variants}
+    for cell in cells:
+        archive = layout.archives_dir(by_name[cell.variant]) / cell.archive_name
+        checksum = archive.with_name(archive.name + ".sha256")
+        listed = checksum.read_text().split()[:1] if checksum.is_file() else []
+        digest = sha256_of(archive) if archive.is_file() else "missing"
+        if digest != cell.sha256 or listed != [cell.sha256]:
+            raise PublishError(
+                f"{archive}: sha256 {digest} is not what pack recorded ({cell.sha256} in archive.json, "
+                f"{listed[0] if listed else 'none'} in {checksum.name}); nothing was uploaded. Pack it again: "
+                f"doit forget pack:{cell.variant}-{cell.platform}, then doit build:{cell.variant}-{cell.platform}"
+            )
+
+
 def send(registry: Registry, uploads: list[Upload], force: bool) -> int:
     """Upload what the registry lacks (or holds differently, with --force); the number sent.
     Archives not packed here are left to the machine that built them."""
@@ -265,6 +281,7 @@ def publish(layout: Layout, variants: list[Variant], force: bool = False, cells:
     print(f"publishing to {registry.describe()}")
     for name in absent:
         print(f"  not built here: {name}")
+    verify_packed(layout, variants, built)
     sent = send(registry, cell_uploads(layout, variants, built), force)
     index_path = layout.catalogue_dist / "index.json"
     if not index_path.is_file():

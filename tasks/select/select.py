@@ -16,12 +16,13 @@ from tasks.lock.lock import read_lock
 from tasks.lock.resolver_input import environment_marker, resolver_input
 from tasks.model.layout import Layout, Variant
 from tasks.plumbing import files
-from tasks.plumbing.logs import CellLog, logged_stage
+from tasks.plumbing.logs import CellLog
+from tasks.plumbing.stage import cell_stage
 from tasks.select import outputs as cell_outputs
 from tasks.select.selection import select
 
 
-@logged_stage("select")
+@cell_stage("select")
 def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     """Choose one artifact per package for one platform and write the cell's lock,
     requirements.txt and report.json."""

@@ -10,14 +10,14 @@ import pytest
 
 from tasks.errors import BuildError
 from tasks.model.layout import Layout, parse_variant_dir
-from tasks.plumbing.logs import logged_stage
+from tasks.plumbing.stage import cell_stage
 
 PARSED = parse_variant_dir("python-3.12.1-logs")
 assert PARSED is not None
 VARIANT = PARSED
 
 
-@logged_stage("demo")
+@cell_stage("demo")
 def demo(layout: Layout, variant: object, platform: str, fail: bool = False) -> str:
     print("first line\nsecond line")
     print("no newline at the end", end="")
