@@ -6,29 +6,13 @@ runs, so describing tasks (``doit list``) never imports jsonschema, requests or 
 
 from __future__ import annotations
 
-import errno
 import importlib
 from typing import Any
 
 from doit.exceptions import TaskFailed
 
 from tasks.errors import RunenvError
-
-OS_ERROR_HINTS = {
-    errno.ENOSPC: "the disk is full: free some space (or point RUNENV_CACHE_DIR at a larger disk)",
-    errno.EDQUOT: "the disk quota is exhausted: free some space",
-    errno.EROFS: "the file system is read-only: build in a writable checkout",
-    errno.EACCES: "permission denied: check the owner and mode of the file or its directory",
-    errno.EPERM: "operation not permitted: check the owner and mode of the file or its directory",
-}
-
-
-def describe_os_error(exc: OSError) -> str:
-    """One line naming the path, what went wrong and what to do."""
-    paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p)
-    what = exc.strerror or str(exc)
-    hint = OS_ERROR_HINTS.get(exc.errno or 0, "")
-    return f"{paths or 'a file operation'}: {what}" + (f"; {hint}" if hint else "")
+from tasks.plumbing.files import describe_os_error
 
 
 def run(target: str, *args: Any, **kwargs: Any) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from tasks.errors import BuildError
 from tasks.model.paths import resolve_in_archive
+from tasks.plumbing.files import naming
 
 TOP = "python"
 
@@ -123,6 +124,7 @@ def pack(tree: Path, output: Path, mtime: int, threads: int) -> None:
     temp = output.with_name(f".{output.name}.tmp")
     try:
         with (
+            naming(output),
             gzip_ng_threaded.open(temp, "wb", compresslevel=6, threads=threads) as gz,
             tarfile.open(fileobj=gz, mode="w|", format=tarfile.GNU_FORMAT) as tar,
         ):

@@ -16,6 +16,7 @@ import requests
 
 from tasks.errors import FetchError
 from tasks.plumbing.cache import Cache
+from tasks.plumbing.files import naming
 
 RETRIES = int(os.environ.get("RUNENV_FETCH_RETRIES", "4"))
 BACKOFF_SECONDS = 0.5
@@ -102,7 +103,7 @@ def stream_to_cache(
             if item.url.startswith("file://")
             else remote_chunks(session, item.url, timeout, item.name)
         )
-        with os.fdopen(fd, "wb") as out:
+        with naming(temp), os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 out.write(chunk)
                 digest.update(chunk)

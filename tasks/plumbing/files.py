@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tasks.model import jsonio
+
+
+@contextmanager
+def naming(path: str | Path) -> Iterator[None]:
+    """An OSError raised while writing *path* names it: a full disk's error names no file."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and not isinstance(exc, shutil.Error):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -18,7 +32,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as tmp:
+        with naming(path), os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
             tmp.flush()
             os.fsync(tmp.fileno())
@@ -98,3 +112,25 @@ def environment_files(root: Path) -> set[str]:
         for name in names + [d for d in dirs if (Path(directory) / d).is_symlink()]
         if Path(directory).relative_to(root).parts[:1] != ("packages",)
     }
+
+
+OS_ERROR_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space (or point RUNENV_CACHE_DIR at a larger disk)",
+    errno.EDQUOT: "the disk quota is exhausted: free some space",
+    errno.EROFS: "the file system is read-only: build in a writable checkout",
+    errno.EACCES: "permission denied: check the owner and mode of the file or its directory",
+    errno.EPERM: "operation not permitted: check the owner and mode of the file or its directory",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line naming the path, what went wrong and what to do."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        # copytree's list of every failure, which can run to millions of characters: the first, counted
+        source, target, why = exc.args[0][0]
+        more = f" (and {len(exc.args[0]) - 1} more files)" if len(exc.args[0]) > 1 else ""
+        return f"copying {source} -> {target}: {why}{more}"
+    paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p)
+    what = exc.strerror or str(exc)
+    hint = OS_ERROR_HINTS.get(exc.errno or 0, "")
+    return f"{paths or 'a file operation'}: {what}" + (f"; {hint}" if hint else "")

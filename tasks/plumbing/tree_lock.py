@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tasks.plumbing.files import describe_os_error
+
 LOCK_FILE = ".runenv.lock"
 WAIT_VARIABLE = "RUNENV_LOCK_WAIT"
 READ_ONLY_COMMANDS = frozenset({"list", "info", "help", "dumpdb", "tabcompletion", "strace"})
@@ -41,6 +43,7 @@ def hold_tree_lock(root: Path, argv: list[str] | None = None) -> None:
     pid_file = root / f"{LOCK_FILE}.pid"
     try:
         lock.acquire()
+        pid_file.write_text(f"{os.getpid()}\n")
     except Timeout:
         holder = pid_file.read_text().strip() if pid_file.is_file() else "unknown"
         print(
@@ -49,5 +52,7 @@ def hold_tree_lock(root: Path, argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         raise SystemExit(1) from None
-    pid_file.write_text(f"{os.getpid()}\n")
+    except OSError as exc:  # a read-only checkout, a full disk
+        print(f"runenv: cannot take the tree's lock: {describe_os_error(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
     held.append(lock)
