@@ -211,3 +211,34 @@ def test_ctrl_c_is_one_line_exit_130_and_leaves_no_temp_file(
     assert list((cache / "tmp").iterdir()) == []
     wheelhouse = repo / f"python-3.12.1-stall/pydist/{HOST}/packages"
     assert not wheelhouse.exists() or not [p for p in wheelhouse.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.network
+def test_ctrl_c_during_a_parallel_pack_leaves_no_temp_file(
+    doit: DoitRun, repo: Path, machine_python: Any, tmp_path: Path
+) -> None:
+    """doit -n 2 ends its workers with SIGTERM once interrupted: the pack's temp archive still goes."""
+    variant = f"{machine_python.version}-bigpack"
+    add_variant(repo, variant, {"dependencies": ["pyarrow==21.0.0", "numpy==2.3.2"]})
+    env = {**isolated_env(repo, tmp_path / "cache"), **pythons_env(machine_python, tmp_path)}
+    assert doit(f"assemble:{variant}-{HOST}", env=env).returncode == 0
+    archives = repo / f"python-{variant}/archives"
+    for attempt in range(3):  # the interrupt must land while the archive is being written
+        process = subprocess.Popen(
+            [sys.executable, "-m", "doit", "-n", "2", f"pack:{variant}-{HOST}", f"check:{variant}-{HOST}"],
+            cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not list(archives.glob(".*.tmp")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        writing = bool(list(archives.glob(".*.tmp")))
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal does: the whole foreground group
+        stdout, stderr = process.communicate(timeout=120)
+        assert list(archives.glob(".*")) == [], f"attempt {attempt}: {stdout[-2000:]} {stderr[-2000:]}"
+        if writing:
+            assert process.returncode != 0
+            assert "Traceback" not in stderr, stderr
+            return
+        doit("forget", f"pack:{variant}-{HOST}", env=env)
+    pytest.fail("the archive was never caught being written")
