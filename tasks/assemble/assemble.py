@@ -123,7 +123,13 @@ def build_wheels(
 
 @cell_stage("assemble")
 def assemble_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
-    """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last."""
+    """The assemble stage: lay out the cell's environment."""
+    lay_out(layout, variant, platform_key)
+
+
+def lay_out(layout: Layout, variant: Variant, platform_key: str) -> None:
+    """Lay out pydist/<platform>/ around the fetched wheelhouse; runenv.json is written last,
+    then the record of every entry laid (build/<platform>/tree.json)."""
     config = variant_config(layout, variant)
     merged, platform = dict(config.merged), config.platforms[platform_key]
     env = EnvLayout(platform, variant.python_version)

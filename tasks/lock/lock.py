@@ -73,6 +73,8 @@ def make_resolver(name: str, targets: Mapping[str, platforms.Platform], timeout:
 def resolve_logged(layout: Layout, variant: Variant, resolver: Resolver, spec: ResolverInput, upgrade: bool) -> Any:
     """The resolution; a failure whose short message leaves the resolver's text out writes that
     text to python-<variant>/build/lock.log, and the message names the file."""
+    if layout.lock(variant).is_file() and not upgrade:
+        read_lock(layout.lock(variant))  # the versions to keep: a lock that does not parse is named, not fed to uv
     try:
         return resolver.resolve(spec, layout.lock(variant), upgrade)
     except LockError as error:
@@ -125,4 +127,7 @@ def read_lock(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise LockError(f"{path}: missing; run `doit lock` to create it") from None
     except tomllib.TOMLDecodeError as exc:
-        raise LockError(f"{path}: not valid TOML ({exc}); re-create it with `doit lock`") from None
+        variant = path.parent.name.removeprefix("python-")
+        raise LockError(
+            f"{path}: not valid TOML ({exc}); edited by hand? run doit upgrade:{variant} to re-create it"
+        ) from None

@@ -4,7 +4,7 @@ or removed since is put right by assembling again; what still differs is refused
 
 from __future__ import annotations
 
-from tasks.assemble.assemble import assemble_cell
+from tasks.assemble.assemble import lay_out
 from tasks.errors import BuildError
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import EnvTree
@@ -34,7 +34,7 @@ def verify_tree(layout: Layout, variant: Variant, platform: str) -> None:
     if not problems:
         return
     print(f"{cell}: {root} differs from what assemble laid ({listed(problems)}); assembling it again")
-    assemble_cell(layout, variant, platform)
+    lay_out(layout, variant, platform)  # the tree the check verified, laid again
     still = differences(layout, variant, platform)
     if still:
         raise BuildError(

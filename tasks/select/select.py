@@ -28,14 +28,14 @@ def select_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     requirements.txt and report.json."""
     config = variant_config(layout, variant)
     merged, platform = config.merged, config.platforms[platform_key]
-    universal = read_lock(layout.lock(variant))
-    trust(layout, variant, universal, config)
     for path in (
         layout.cell_lock(variant, platform_key),
         layout.cell_requirements(variant, platform_key),
         layout.cell_report(variant, platform_key),
     ):
         path.unlink(missing_ok=True)
+    universal = read_lock(layout.lock(variant))
+    trust(layout, variant, universal, config)
     try:
         selection = select(universal, platform, variant.python_version, policy_for(merged["packages"], platform_key))
     except PylockValidationError as error:
