@@ -56,7 +56,9 @@ def main() -> None:
         work = Path(temp)
         packages, expected = wheelhouse(work)
         tree = work / "env"
-        shutil.copytree(sys.base_prefix, tree, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "test"))
+        # as lean as runenv's base: no test suite, IDLE, Tk, static libpython, nor third-party packages
+        lean = shutil.ignore_patterns("__pycache__", "test", "idlelib", "tkinter", "turtledemo", "site-packages", "*.a")
+        shutil.copytree(sys.base_prefix, tree, symlinks=True, ignore=lean)
         shutil.copytree(packages, tree / "packages", copy_function=os.link)
         size = sum(p.stat().st_size for p in (tree / "packages").iterdir())
         print(f"wheelhouse: {len(expected)} files, {size / 2**20:.0f} MB; environment with {sys.base_prefix}")

@@ -19,28 +19,42 @@ from tasks.plumbing.cache import sha256_of
 
 
 def entries_of(root: Path) -> dict[str, tuple[str, Path]]:
-    """{relative path: (kind and mode or link target, path)} of every entry under *root*."""
+    """{relative path: (kind and mode or link target, path)} of every entry under *root*
+    (one directory read per directory, one lstat per file; links never followed)."""
     found: dict[str, tuple[str, Path]] = {}
-    for directory, dirnames, filenames in os.walk(root):
-        for name in [*dirnames, *filenames]:
-            path = Path(directory) / name
-            status = path.lstat()
-            relative = path.relative_to(root).as_posix()
-            if stat.S_ISLNK(status.st_mode):
-                found[relative] = (f"l:{os.readlink(path)}", path)
-            elif stat.S_ISDIR(status.st_mode):
-                found[relative] = ("d", path)
-            else:
-                found[relative] = (f"f:{'x' if status.st_mode & stat.S_IXUSR else '-'}", path)
+    pending = [(root, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as listing:
+            for entry in listing:
+                relative, path = prefix + entry.name, Path(entry.path)
+                if entry.is_symlink():
+                    found[relative] = (f"l:{os.readlink(path)}", path)
+                elif entry.is_dir(follow_symlinks=False):
+                    found[relative] = ("d", path)
+                    pending.append((path, relative + "/"))
+                else:
+                    executable = entry.stat(follow_symlinks=False).st_mode & stat.S_IXUSR
+                    found[relative] = (f"f:{'x' if executable else '-'}", path)
     return found
+
+
+def digests_of(paths: list[Path]) -> list[str]:
+    """SHA-256 of each file, in order; a batch per thread (hashlib releases the GIL)."""
+    workers = os.cpu_count() or 2
+    batches = [paths[start::workers] for start in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        hashed_batches = list(pool.map(lambda batch: [sha256_of(path) for path in batch], batches))
+    digests: list[str] = [""] * len(paths)
+    for start, batch in enumerate(hashed_batches):
+        digests[start::workers] = batch
+    return digests
 
 
 def hashed(entries: Mapping[str, tuple[str, Path]], known: Mapping[str, str]) -> dict[str, str]:
     """Each entry's record: a file's kind and mode with its sha256 (*known* ones not read again)."""
-    files = [(relative, path) for relative, (kind, path) in entries.items() if kind.startswith("f:")]
-    to_read = [(relative, path) for relative, path in files if relative not in known]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        digests = dict(zip([r for r, _ in to_read], pool.map(sha256_of, [p for _, p in to_read]), strict=True))
+    to_read = [relative for relative, (kind, _) in entries.items() if kind.startswith("f:") and relative not in known]
+    digests = dict(zip(to_read, digests_of([entries[relative][1] for relative in to_read]), strict=True))
     digests.update(known)
     return {
         relative: f"{kind}:{digests[relative]}" if kind.startswith("f:") else kind
