@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from pathlib import Path
 from typing import Any
 
 from tasks.config.merged import read_merged_config, relative, variant_config
@@ -12,12 +13,13 @@ from tasks.lock.lock import read_lock
 from tasks.model.envlayout import archive_name, descriptor
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import ArchiveRecord
-from tasks.pack.verify_tree import verify_tree
-from tasks.pack.wheelhouse import verify_wheelhouse
+from tasks.pack.verify_tree import recorded, verify_tree
+from tasks.pack.wheelhouse import record_verified, verify_wheelhouse
 from tasks.plumbing import files
-from tasks.plumbing.archive import pack
+from tasks.plumbing.archive import DigestMismatch, pack
 from tasks.plumbing.cache import sha256_of
 from tasks.plumbing.stage import cell_stage
+from tasks.plumbing.tree import file_digests
 
 
 def archive_mtime(layout: Layout, variant: Variant) -> int:
@@ -55,9 +57,7 @@ def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     record = layout.archive_record(variant, platform_key)
     checksum.unlink(missing_ok=True)
     record.unlink(missing_ok=True)
-    verify_wheelhouse(layout, variant, platform_key, config.settings.timeout)
-    verify_tree(layout, variant, platform_key)
-    pack(layout.pydist(variant, platform_key), output, archive_mtime(layout, variant), os.cpu_count() or 2)
+    pack_verified(layout, variant, platform_key, output, config.settings.timeout)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")
     files.write_json_atomic(record, ArchiveRecord(output.name, digest, output.stat().st_size).to_json())
@@ -72,3 +72,31 @@ def write_descriptor(layout: Layout, variant: Variant) -> None:
     files.write_json_atomic(
         layout.descriptor(variant), descriptor(package_json(layout, variant), variant.python_version, merged["envVars"])
     )
+
+
+def pack_verified(layout: Layout, variant: Variant, platform: str, output: Path, timeout: float) -> None:
+    """Pack, checking every file against assemble's record in the same read: the wheelhouse's
+    names and the tree's entries first (no reading), then each file's sha256 as it goes into the
+    archive. A file whose bytes differ is restored (fetched again, or laid out again) and the
+    pack runs once more; a second difference is refused by name and nothing is packed."""
+    root, cell = layout.pydist(variant, platform), variant.cell(platform)
+    verify_wheelhouse(layout, variant, platform, timeout, hashed=False)
+    verify_tree(layout, variant, platform, hashed=False)
+    for attempt in (1, 2):
+        record = recorded(layout, variant, platform)
+        assert record is not None  # verify_tree made sure of it
+        try:
+            pack(root, output, archive_mtime(layout, variant), os.cpu_count() or 2, file_digests(record.entries))
+            break
+        except DigestMismatch as mismatch:
+            if attempt == 2:
+                raise BuildError(
+                    f"{cell}: {root}/{mismatch}, after restoring it; nothing was packed. The base tree or the "
+                    f"cache itself may be altered: run doit forget base:{cell} assemble:{cell}, then build again"
+                ) from None
+            print(f"{cell}: {root}/{mismatch}; restoring it")
+            if mismatch.relative.startswith("packages/"):
+                verify_wheelhouse(layout, variant, platform, timeout)
+            else:
+                verify_tree(layout, variant, platform)
+    record_verified(layout, variant, platform)

@@ -14,11 +14,16 @@ from tasks.plumbing.tree import tree_problems
 SHOWN = 5  # problems named in a message; the rest are counted
 
 
-def differences(layout: Layout, variant: Variant, platform: str) -> dict[str, str]:
+def recorded(layout: Layout, variant: Variant, platform: str) -> EnvTree | None:
     record = files.read_json_if_exists(layout.env_tree(variant, platform))
+    return EnvTree.from_json(record) if record is not None else None
+
+
+def differences(layout: Layout, variant: Variant, platform: str, hashed: bool) -> dict[str, str]:
+    record = recorded(layout, variant, platform)
     if record is None:
         return {"tree.json": "no record of what assemble laid"}
-    return tree_problems(layout.pydist(variant, platform), EnvTree.from_json(record).entries)
+    return tree_problems(layout.pydist(variant, platform), record.entries, read_files=hashed)
 
 
 def listed(problems: dict[str, str]) -> str:
@@ -27,15 +32,16 @@ def listed(problems: dict[str, str]) -> str:
     return "; ".join(shown) + more
 
 
-def verify_tree(layout: Layout, variant: Variant, platform: str) -> None:
-    """Raise unless the environment tree matches assemble's record (after assembling again if not)."""
+def verify_tree(layout: Layout, variant: Variant, platform: str, hashed: bool = True) -> None:
+    """Raise unless the environment tree matches assemble's record (after assembling again if
+    not); without *hashed*, its entries and their kinds only (pack hashes files as it reads them)."""
     cell, root = variant.cell(platform), layout.pydist(variant, platform)
-    problems = differences(layout, variant, platform)
+    problems = differences(layout, variant, platform, hashed)
     if not problems:
         return
     print(f"{cell}: {root} differs from what assemble laid ({listed(problems)}); assembling it again")
     lay_out(layout, variant, platform)  # the tree the check verified, laid again
-    still = differences(layout, variant, platform)
+    still = differences(layout, variant, platform, hashed)
     if still:
         raise BuildError(
             f"{cell}: {root} still differs from what assemble laid ({listed(still)}); nothing was packed. "

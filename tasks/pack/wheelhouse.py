@@ -55,12 +55,13 @@ def unchanged_since_verified(packages: Path, record_path: Path) -> bool:
         return False
 
 
-def problems(packages: Path, expected: Mapping[str, str]) -> dict[str, str]:
-    """{file: what is wrong} after hashing every file (in parallel: hashlib releases the GIL)."""
+def problems(packages: Path, expected: Mapping[str, str], hashed: bool = True) -> dict[str, str]:
+    """{file: what is wrong}: an unexpected or missing file; and, *hashed*, a file whose bytes
+    differ (every file hashed in parallel: hashlib releases the GIL)."""
     present = {p.name for p in packages.iterdir() if p.name != REQUIREMENTS} if packages.is_dir() else set()
     found = {name: "not listed in runenv.json" for name in sorted(present - set(expected))}
     found |= {name: "missing" for name in sorted(set(expected) - present)}
-    names = sorted(present & set(expected))
+    names = sorted(present & set(expected)) if hashed else []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         digests = dict(zip(names, pool.map(lambda name: sha256_of(packages / name), names), strict=True))
     found |= {
@@ -101,11 +102,12 @@ def restore(layout: Layout, variant: Variant, platform: str, broken: Mapping[str
             link_or_copy(paths[item.sha256], packages / item.filename)
 
 
-def verify_wheelhouse(layout: Layout, variant: Variant, platform: str, timeout: float) -> None:
-    """Make packages/ exactly what runenv.json lists, or refuse naming the file; then record its stat."""
+def verify_wheelhouse(layout: Layout, variant: Variant, platform: str, timeout: float, hashed: bool = True) -> None:
+    """Make packages/ exactly what runenv.json lists, or refuse naming the file; then record its
+    stat. Without *hashed*, only which files are there (pack hashes them as it reads them)."""
     packages = layout.wheelhouse(variant, platform)
     expected = expected_files(read_manifest(layout, variant, platform))
-    broken = problems(packages, expected)
+    broken = problems(packages, expected, hashed)
     if broken:
         for name, problem in broken.items():
             print(f"{variant.cell(platform)}: wheelhouse file {name}: {problem}; restoring it")
@@ -114,4 +116,12 @@ def verify_wheelhouse(layout: Layout, variant: Variant, platform: str, timeout: 
         if still:
             lines = "\n".join(f"  - {packages / name}: {problem}" for name, problem in still.items())
             raise BuildError(f"{variant.cell(platform)}: the wheelhouse does not match runenv.json:\n{lines}")
-    files.write_json_atomic(layout.wheelhouse_record(variant, platform), stat_record(packages))
+    if hashed:
+        record_verified(layout, variant, platform)
+
+
+def record_verified(layout: Layout, variant: Variant, platform: str) -> None:
+    """Every wheelhouse file was just hashed against runenv.json: remember their stat."""
+    files.write_json_atomic(
+        layout.wheelhouse_record(variant, platform), stat_record(layout.wheelhouse(variant, platform))
+    )

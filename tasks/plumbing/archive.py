@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import queue
 import shutil
 import stat
 import tarfile
 import tempfile
+import threading
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
 from tasks.errors import BuildError
 from tasks.model.paths import resolve_in_archive
 from tasks.plumbing.files import naming
+from tasks.plumbing.gzip_members import GzipMembers
 
 TOP = "python"
+# Already compressed: stored in the archive (deflating a wheel saves about 1 % at 20x the time).
+COMPRESSED = (".whl", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".jar", ".npz")
+STORE_FROM = 1 << 20  # smaller ones ride with their neighbours: a member switch costs more
+COPY_BUFFER = 1 << 20
 
 
 def archive_links(members: list[tarfile.TarInfo]) -> dict[str, str]:
@@ -114,27 +124,101 @@ def normalised_info(path: Path, arcname: str, mtime: int) -> tarfile.TarInfo:
     return info
 
 
-def pack(tree: Path, output: Path, mtime: int, threads: int) -> None:
-    """A byte-reproducible ``.tgz`` of *tree*: sorted entries, one mtime, uid/gid 0, no user
-    names, normalised permissions, gzip through zlib-ng's threaded writer (readable by
-    ``tar -xzf``). Written to a temp file, then renamed."""
-    from zlib_ng import gzip_ng_threaded
+class DigestMismatch(BuildError):
+    """A file's bytes, read while packing, are not those its record names."""
 
+    def __init__(self, relative: str, actual: str, expected: str) -> None:
+        super().__init__(f"{relative}: sha256 {actual}, recorded {expected}")
+        self.relative = relative
+
+
+class Hashing:
+    """Files read into the archive, hashed on a thread of their own as the bytes go by (one read of
+    each file, the hashing beside the copying: hashlib releases the GIL)."""
+
+    def __init__(self) -> None:
+        self.chunks: queue.Queue[tuple[str, bytes | None]] = queue.Queue(maxsize=64)
+        self.digests: dict[str, str] = {}
+        self.worker = threading.Thread(target=self.run, daemon=True)
+        self.worker.start()
+
+    def run(self) -> None:
+        digest = hashlib.sha256()
+        while True:
+            relative, chunk = self.chunks.get()
+            if chunk is None:
+                if relative == "":
+                    return
+                self.digests[relative], digest = digest.hexdigest(), hashlib.sha256()
+            else:
+                digest.update(chunk)
+
+    def reading(self, relative: str, stream: BinaryIO) -> Any:
+        hashing = self
+
+        class Reader:
+            def read(self, size: int = -1) -> bytes:
+                chunk = stream.read(size)
+                if chunk:
+                    hashing.chunks.put((relative, chunk))
+                return chunk
+
+        return Reader()
+
+    def done_with(self, relative: str) -> None:
+        self.chunks.put((relative, None))
+
+    def finish(self) -> dict[str, str]:
+        if self.worker.is_alive():
+            self.chunks.put(("", None))
+            self.worker.join()
+        return self.digests
+
+
+def stored(info: tarfile.TarInfo, path: Path) -> bool:
+    """Whether a member's bytes cannot shrink: a large file that is already compressed."""
+    return info.isreg() and info.size >= STORE_FROM and path.name.lower().endswith(COMPRESSED)
+
+
+def pack(tree: Path, output: Path, mtime: int, threads: int, expected: Mapping[str, str] | None = None) -> None:
+    """A byte-reproducible ``.tgz`` of *tree*: sorted entries, one mtime, uid/gid 0, no user
+    names, normalised permissions; gzip members deflated on *threads* threads, already-compressed
+    files stored (plumbing/gzip_members.py). Each file whose sha256 *expected* lists is hashed
+    as it is read, and a mismatch stops the pack (:class:`DigestMismatch`). Written to a temp
+    file, then renamed."""
     output.parent.mkdir(parents=True, exist_ok=True)
     temp = output.with_name(f".{output.name}.tmp")
+    hashing = Hashing()
     try:
-        with (
-            naming(output),
-            gzip_ng_threaded.open(temp, "wb", compresslevel=6, threads=threads) as gz,
-            tarfile.open(fileobj=gz, mode="w|", format=tarfile.GNU_FORMAT) as tar,
-        ):
-            for path in walk_sorted(tree):
-                info = normalised_info(path, path.relative_to(tree).as_posix(), mtime)
-                if info.isreg():
-                    with path.open("rb") as stream:
-                        tar.addfile(info, stream)
-                else:
-                    tar.addfile(info)
+        with naming(output), temp.open("wb", buffering=0) as raw:
+            members = GzipMembers(raw, threads)
+            writer: Any = members  # tarfile writes to it as to a binary file
+            with tarfile.TarFile(fileobj=writer, mode="w", format=tarfile.GNU_FORMAT, copybufsize=COPY_BUFFER) as tar:
+                for path in walk_sorted(tree):
+                    add(tar, members, hashing, tree, path, mtime)
+                members.store(False)  # the end-of-archive blocks
+            members.close()
+        digests = hashing.finish()
+        wrong = [
+            (relative, digests[relative], want)
+            for relative, want in (expected or {}).items()
+            if digests.get(relative, want) != want
+        ]
+        if wrong:
+            raise DigestMismatch(*wrong[0])
         os.replace(temp, output)
     finally:
+        hashing.finish()
         temp.unlink(missing_ok=True)
+
+
+def add(tar: tarfile.TarFile, members: GzipMembers, hashing: Hashing, tree: Path, path: Path, mtime: int) -> None:
+    relative = path.relative_to(tree).as_posix()
+    info = normalised_info(path, relative, mtime)
+    members.store(stored(info, path))
+    if not info.isreg():
+        tar.addfile(info)
+        return
+    with path.open("rb") as stream:
+        tar.addfile(info, hashing.reading(relative, stream))
+    hashing.done_with(relative)

@@ -22,7 +22,7 @@ def naming(path: str | Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.filename is None and not isinstance(exc, shutil.Error):
+        if exc.filename is None and exc.errno is not None and type(exc).__module__ == "builtins":  # the OS's own
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
         raise
 

@@ -62,19 +62,27 @@ def hashed(entries: Mapping[str, tuple[str, Path]], known: Mapping[str, str]) ->
     }
 
 
+def file_digests(recorded: Mapping[str, str]) -> dict[str, str]:
+    """{relative path: sha256} of the files a record lists."""
+    return {relative: entry.rsplit(":", 1)[-1] for relative, entry in recorded.items() if entry.startswith("f:")}
+
+
 def record_tree(root: Path, known: Mapping[str, str]) -> dict[str, str]:
     """The record of *root*; *known* gives digests already verified (the wheelhouse's)."""
     return hashed(entries_of(root), known)
 
 
-def tree_problems(root: Path, recorded: Mapping[str, str], verified_elsewhere: str = "packages/") -> dict[str, str]:
+def tree_problems(
+    root: Path, recorded: Mapping[str, str], verified_elsewhere: str = "packages/", read_files: bool = True
+) -> dict[str, str]:
     """{relative path: what is wrong} between *root* and its record. Files under
-    *verified_elsewhere* (the wheelhouse, hashed by its own verification) are not read here."""
+    *verified_elsewhere* (the wheelhouse, hashed by its own verification) are not read here;
+    none are without *read_files* (pack hashes them as it reads them)."""
     entries = entries_of(root)
     known = {
         relative: recorded[relative].rsplit(":", 1)[-1]
         for relative in entries
-        if relative.startswith(verified_elsewhere) and relative in recorded and recorded[relative].startswith("f:")
+        if (relative.startswith(verified_elsewhere) or not read_files) and recorded.get(relative, "").startswith("f:")
     }
     now = hashed(entries, known)
     problems = {relative: "not laid there by assemble" for relative in now.keys() - recorded.keys()}
