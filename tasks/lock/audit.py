@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
     InvalidSdistFilename,
@@ -63,6 +64,16 @@ def entry_problems(lock: Mapping[str, Any], source: str) -> Iterator[str]:
             yield f"{source}: packages[{index}]: {problem}"
 
 
+def covered(lock: Mapping[str, Any], platforms: Mapping[str, Platform], python_version: str) -> dict[str, Platform]:
+    """The platforms the lock resolves for (a pip-tools lock: the host's; select refuses the others)."""
+    markers = [Marker(text) for text in lock.get("environments") or []]
+    return {
+        key: platform
+        for key, platform in platforms.items()
+        if not markers or any(m.evaluate(platform.environment(python_version)) for m in markers)
+    }
+
+
 def lock_name(requirement: Requirement, index: int, resolved: Sequence[str]) -> str:
     """The name the lock holds a top-level requirement under: a VCS requirement is named by its
     built metadata, recorded in place among the lock's requirements."""
@@ -81,6 +92,7 @@ def coverage_problems(
 ) -> Iterator[str]:
     """Top-level requirements (config key, requirement with markers) the lock lacks somewhere."""
     off = {(record.name, record.platform) for record in no_wheel_records(lock)}
+    platforms = covered(lock, platforms, python_version)
     resolved = list(lock.get("tool", {}).get("runenv", {}).get("requirements", []))
     chosen = {key: chosen_on(lock, platform, python_version) for key, platform in platforms.items()}
     for index, (key, text) in enumerate(requirements):

@@ -100,6 +100,16 @@ def test_publish_is_complete_idempotent_and_immutable(
     local = repo / f"python-{index['cells'][0]['variant']}/archives/{Path(archive_key).name}"
     original = local.read_bytes()
     local.write_bytes(original + b"tampered")
+    refused = run(repo, env, "publish")
+    assert refused.returncode != 0
+    assert f"{Path(archive_key).name}: sha256 {hashlib.sha256(original + b'tampered').hexdigest()} is not what " in (
+        refused.stdout
+    ), "an archive changed after pack is never uploaded"
+    # another build of the same version (its own records agree with it): the registry refuses it
+    tampered = hashlib.sha256(original + b"tampered").hexdigest()
+    record = repo / f"python-{index['cells'][0]['variant']}/build/{index['cells'][0]['platform']}/archive.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "sha256": tampered}))
+    local.with_name(local.name + ".sha256").write_text(f"{tampered}  {local.name}\n")
     conflict = run(repo, env, "publish")
     assert conflict.returncode != 0
     assert (
