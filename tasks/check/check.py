@@ -8,6 +8,7 @@ catalogue can refuse a failed cell by name. Every failure class has its own line
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def import_check(layout: Layout, variant: Variant, platform_key: str, timeout: f
         timeout,
     )
     wheels = sorted((root / "packages").glob("*.whl"))
-    facts, found = import_everything(python, wheels, timeout)
+    facts, found = import_everything(python, wheels, timeout, config.settings.check_jobs or os.cpu_count() or 2)
     whitelist_path = layout.whitelist(platform_key)
     whitelist = files.read_json(whitelist_path) if whitelist_path.is_file() else {}
     verdict = judge(found, facts, whitelist)

@@ -194,9 +194,11 @@ def extension_path(site: Path, module: str, suffixes: list[str]) -> Path | None:
 
 
 def import_everything(
-    python: Path, wheels: list[Path], timeout: float
+    python: Path, wheels: list[Path], timeout: float, jobs: int
 ) -> tuple[dict[str, Any], dict[str, list[Failure]]]:
-    """(the venv's facts, {wheel: failures}) with every module of every wheel tried."""
+    """(the venv's facts, {wheel: failures}) with every module of every wheel tried: the top-level
+    packages *jobs* at a time (each in interpreters of its own), the biggest first, so that no core
+    waits on the longest one at the end."""
     facts = json.loads(run_command([python, "-c", FACTS], "reading the check venv", timeout).stdout)
     site, suffixes = Path(facts["site"]), list(facts["suffixes"])
     by_wheel = {wheel.name: wheel_modules(wheel, site, suffixes) for wheel in wheels}
@@ -204,9 +206,10 @@ def import_everything(
     for modules in by_wheel.values():
         for module in modules:
             groups.setdefault(module.split(".")[0], []).append(module)
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    ordered = sorted(groups.values(), key=len, reverse=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         found: dict[str, str] = {}
-        for result in pool.map(lambda group: import_group(python, sorted(set(group)), timeout), groups.values()):
+        for result in pool.map(lambda group: import_group(python, sorted(set(group)), timeout), ordered):
             found.update(result)
         retried = dict(zip(found, pool.map(lambda m: retry_alone(python, m, found[m], site, suffixes, timeout), found),
                            strict=True))  # fmt: skip

@@ -22,6 +22,7 @@ class Settings:
     parallel_downloads: bool | int = True  # true: the default worker count; false: one; a number
     prune: bool = True  # the lean base: no test suite, IDLE, Tk, static libpython
     resolver: str = "uv"  # or "pip-tools" (host platform only)
+    check_jobs: int = 0  # top-level packages imported at once by the host check; 0: the core count
     floors: tuple[tuple[str, str], ...] = ()  # (platform key, the floor the variant raises it to)
 
     @classmethod
@@ -33,5 +34,6 @@ class Settings:
             parallel_downloads=build.get("parallelDownloads", True),
             prune=bool(build.get("prune", True)),
             resolver=str(build.get("resolver", "uv")),
+            check_jobs=int(build.get("checkJobs", 0)),
             floors=tuple(sorted(floors_of(merged.get("packages", {})).items())),
         )
