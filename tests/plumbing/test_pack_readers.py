@@ -102,4 +102,3 @@ def test_a_file_whose_bytes_changed_stops_the_pack(tmp_path: Path) -> None:
         pack(root, archive, 0, 2, recorded)
     assert caught.value.relative == "runenv.json"
     assert not archive.exists() and not list(tmp_path.glob(".*.tmp")), "nothing half-written"
-
