@@ -80,6 +80,14 @@ def add_variant(repo: Path, name: str, packages: dict[str, Any], **extra: Any) -
     return directory
 
 
+def one_clear_line(process: subprocess.CompletedProcess[str], expected: str) -> None:
+    """A failed run whose output holds *expected*, and no traceback."""
+    output = process.stdout + process.stderr
+    assert process.returncode != 0, output
+    assert expected in output, output
+    assert "Traceback" not in output, output
+
+
 def executed(process: subprocess.CompletedProcess[str]) -> list[str]:
     """Names of the tasks doit ran (it prints '.  name' for a run, '-- name' for up to date)."""
     return [line[3:].strip() for line in process.stdout.splitlines() if line.startswith(".  ")]

@@ -21,16 +21,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DoitRun, add_variant, isolated_env
+from tests.conftest import DoitRun, add_variant, isolated_env, one_clear_line
 
 HOST = "linux-x64"
-
-
-def one_clear_line(process: subprocess.CompletedProcess[str], expected: str) -> None:
-    output = process.stdout + process.stderr
-    assert process.returncode != 0, output
-    assert expected in output, output
-    assert "Traceback" not in output, output
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 
 from tasks.plumbing.cache import sha256_of
 from tasks.plumbing.files import describe_os_error
-from tests.conftest import DoitRun, add_variant
+from tests.conftest import DoitRun, add_variant, one_clear_line
 
 HOST = "linux-x64"
 ARCHIVE = "1.0.0-linux-x64.tgz"
@@ -23,13 +23,6 @@ ARCHIVE = "1.0.0-linux-x64.tgz"
 
 def env_of(machine_python: Any, tmp_path: Path) -> dict[str, str]:
     return {"RUNENV_PYTHONS": str(machine_python.pythons_file(tmp_path / "pythons.json", HOST))}
-
-
-def one_line(process: subprocess.CompletedProcess[str], expected: str) -> None:
-    output = process.stdout + process.stderr
-    assert process.returncode != 0, output
-    assert expected in output, output
-    assert "Traceback" not in output, output
 
 
 @pytest.fixture
@@ -49,7 +42,7 @@ def test_a_lock_with_a_package_removed_is_refused(doit: DoitRun, repo: Path, bui
     start = text.index('[[packages]]\nname = "six"')
     lock.write_text(text[:start] + text[text.index("[tool.runenv]") :])
     done = doit(f"select:{built}-{HOST}")
-    one_line(
+    one_clear_line(
         done,
         f"python-{built}/pylock.toml: packages.dependencies[0] (six==1.17.0) applies on linux-x64, linux-aarch64, "
         "macosx-x64, macosx-aarch64, windows-x64, but the lock has no six there; the lock does not match the config "
@@ -59,23 +52,23 @@ def test_a_lock_with_a_package_removed_is_refused(doit: DoitRun, repo: Path, bui
 
 
 @pytest.mark.network
-def test_a_lock_edited_by_hand_is_one_line(doit: DoitRun, repo: Path, built: str) -> None:
+def test_a_lock_edited_by_hand_is_one_clear_line(doit: DoitRun, repo: Path, built: str) -> None:
     lock = repo / f"python-{built}/pylock.toml"
     original = lock.read_text()
     lock.write_text(original.replace('version = "1.17.0"', 'version = "1.16.0"', 1))
-    one_line(
+    one_clear_line(
         doit(f"select:{built}-{HOST}"),
         f"python-{built}/pylock.toml: packages[0]: six 1.16.0: wheel six-1.17.0-py2.py3-none-any.whl is six 1.17.0, "
         "not this entry",
     )
     lock.write_text(original.replace("{url = ", '{name = "../x/six-1.17.0-py2.py3-none-any.whl", url = ', 1))
-    one_line(
+    one_clear_line(
         doit(f"select:{built}-{HOST}"),
         f"python-{built}/pylock.toml: packages[0]: six 1.17.0: wheel file name '../x/six-1.17.0-py2.py3-none-any.whl' "
         "is not one plain file name",
     )
     lock.write_text("[[packages]\nname = ")
-    one_line(doit(f"select:{built}-{HOST}"), f"python-{built}/pylock.toml: not valid TOML")
+    one_clear_line(doit(f"select:{built}-{HOST}"), f"python-{built}/pylock.toml: not valid TOML")
 
 
 @pytest.mark.network
@@ -103,7 +96,7 @@ def test_an_archive_changed_after_pack_is_not_published(doit: DoitRun, repo: Pat
     archive.write_bytes(bytes(data))
     registry = tmp_path / "registry"
     done = doit("publish", "--cells", f"{built}-{HOST}", env={"RUNENV_REGISTRY": f"file://{registry}"})
-    one_line(done, f"{archive.resolve()}: sha256 ".removeprefix(str(repo.resolve()) + "/"))
+    one_clear_line(done, f"{archive.resolve()}: sha256 ".removeprefix(str(repo.resolve()) + "/"))
     assert f"nothing was uploaded. Pack it again: doit forget pack:{built}-{HOST}" in done.stdout
     assert not registry.exists() or not list(registry.rglob("*.tgz")), "nothing uploaded"
 
@@ -114,7 +107,9 @@ def test_package_json_name_and_version_cannot_escape(doit: DoitRun, repo: Path) 
     package.update(name="@platforma-open/../../../x", version="../../../x")
     (directory / "package.json").write_text(json.dumps(package))
     done = doit("config:3.12.1-escape")
-    one_line(done, "python-3.12.1-escape/package.json: $.name: '@platforma-open/../../../x' is not a valid npm package")
+    one_clear_line(
+        done, "python-3.12.1-escape/package.json: $.name: '@platforma-open/../../../x' is not a valid npm package"
+    )
     assert "python-3.12.1-escape/package.json: $.version: '../../../x' is not a semantic version" in done.stdout
     assert doit("list", "--all").returncode == 0, "describing tasks does not trip over it"
     assert not list(repo.parent.glob("x*")), "nothing written outside the checkout"
@@ -127,7 +122,7 @@ def test_copy_files_from_the_variant_directory_itself_is_refused(
     variant = f"{machine_python.version}-dot"
     add_variant(repo, variant, {"dependencies": ["six==1.17.0"], "copyFiles": [{"from": ".", "to": "extra/"}]})
     done = doit(f"assemble:{variant}-{HOST}", env=env_of(machine_python, tmp_path))
-    one_line(
+    one_clear_line(
         done,
         f"python-{variant}/config.json: copyFiles from '.': '.' holds build/, pydist/, archives/, dist/, the "
         "environment, the variant's own outputs, and would copy them into themselves; name the folders to copy",
@@ -135,7 +130,7 @@ def test_copy_files_from_the_variant_directory_itself_is_refused(
     assert not (repo / f"python-{variant}/pydist/{HOST}/extra").exists()
 
 
-def test_a_read_only_tree_is_one_line(repo: Path, tmp_path: Path, doit: DoitRun) -> None:
+def test_a_read_only_tree_is_one_clear_line(repo: Path, tmp_path: Path, doit: DoitRun) -> None:
     view = tmp_path / "read-only"
     view.mkdir()
     for options in (["--bind"], ["-o", "remount,ro,bind"]):
@@ -147,12 +142,12 @@ def test_a_read_only_tree_is_one_line(repo: Path, tmp_path: Path, doit: DoitRun)
         done = doit("config", cwd=view)
     finally:
         subprocess.run(["umount", "-l", str(view)], check=False)
-    one_line(done, "runenv: cannot take the tree's lock: ")
+    one_clear_line(done, "runenv: cannot take the tree's lock: ")
     assert "Read-only file system; the file system is read-only" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
-def test_a_copy_error_list_is_one_line() -> None:
+def test_a_copy_error_list_is_one_clear_line() -> None:
     failures = [(f"/src/f{i}", f"/dst/f{i}", "[Errno 28] No space left on device") for i in range(100_000)]
     line = describe_os_error(shutil.Error(failures))
     assert line == "copying /src/f0 -> /dst/f0: [Errno 28] No space left on device (and 99999 more files)"
