@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -61,12 +62,16 @@ def main() -> None:
         pip = [str(work / "plain/bin/python"), "-m", "pip", "install", "-q", "--no-index", "--find-links",
                str(packages), "-r", str(packages / "requirements.txt")]  # fmt: skip
         baseline = timed(pip)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         ours = timed([*doit, f"check:{variant}-{HOST}"], cwd=repo, env=env)
+        peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
         report = json.loads((repo / f"python-{variant}/build/{HOST}/check.json").read_text())
     print(f"plain pip install: {baseline:.1f} s")
     what = f"install, {report['imports']['modules']} modules imported, {report['static']['binaries']} binaries linked"
     print(f"runenv check ({what}): {ours:.1f} s = {ours / baseline:.2f}x (target <= 1.5x)")
-    print(json.dumps({"pip_install_s": round(baseline, 1), "check_s": round(ours, 1), "status": report["status"]}))
+    print(f"peak resident memory of one process of the check (or of the pip install): {peak_mb:.0f} MB")
+    figures = {"pip_install_s": round(baseline, 1), "check_s": round(ours, 1), "peak_mb": round(peak_mb)}
+    print(json.dumps({**figures, "status": report["status"]}))
 
 
 if __name__ == "__main__":
