@@ -155,8 +155,11 @@ def lay_out(layout: Layout, variant: Variant, platform_key: str) -> None:
     native, built = build_wheels(layout, variant, platform_key, merged, root, env)
     record = manifest(layout, variant, platform_key, merged, built, native)
     files.write_json_atomic(layout.env_manifest(variant, platform_key), record.to_json())
-    wheelhouse = {f"packages/{package.file}": package.sha256 for package in record.packages}
-    files.write_json_atomic(layout.env_tree(variant, platform_key), EnvTree(record_tree(root, wheelhouse)).to_json())
+    known = {f"packages/{package.file}": package.sha256 for package in record.packages}
+    prefix = f"{env.interpreter_root}/" if env.interpreter_root else ""
+    base = files.read_json_if_exists(layout.base_files(variant, platform_key)) or {}
+    known |= {prefix + path: digest for path, digest in base.items() if (root / (prefix + path)).is_file()}
+    files.write_json_atomic(layout.env_tree(variant, platform_key), EnvTree(record_tree(root, known)).to_json())
     for name in native:
         print(
             f"{variant.cell(platform_key)}: buildWheel {name} needs a native {platform.os} {platform.arch} runner; "

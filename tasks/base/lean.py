@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from tasks.base.prune import pruned, site_packages_leftovers, stdlib_dir
@@ -66,8 +67,9 @@ def copy_lean(source: Path, target: Path, skipped: set[str]) -> None:
     shutil.copytree(source, target, symlinks=True, ignore=ignore)
 
 
-def tree_sha256(tree: Path) -> str:
-    """One digest of a tree: every path in order with its content's sha256 or link target."""
+def tree_sha256(tree: Path, digests: Mapping[str, str]) -> str:
+    """One digest of a tree: every path in order with its content's sha256 (from *digests*, or
+    read) or link target."""
     digest = hashlib.sha256()
     for directory, dirs, names in sorted(os.walk(tree)):
         dirs.sort()
@@ -77,7 +79,7 @@ def tree_sha256(tree: Path) -> str:
             if path.is_symlink():
                 digest.update(f"{relative}\0link\0{os.readlink(path)}\n".encode())
             else:
-                digest.update(f"{relative}\0file\0{sha256_of(path)}\n".encode())
+                digest.update(f"{relative}\0file\0{digests.get(relative) or sha256_of(path)}\n".encode())
     return digest.hexdigest()
 
 

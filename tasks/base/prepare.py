@@ -32,6 +32,7 @@ from tasks.plumbing.commands import run_command
 from tasks.plumbing.downloader import Download, fetch_all
 from tasks.plumbing.host import is_host
 from tasks.plumbing.stage import cell_stage
+from tasks.plumbing.tree import file_digests, record_tree
 
 ORIGIN = "$ORIGIN"
 TRAMPOLINE = "#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{name}' \"$0\" \"$@\"\n' '''\n"
@@ -231,9 +232,11 @@ def make_lean(
     enabled = variant_config(layout, variant).settings.prune
     removed = prune(target, minor, platform.is_windows) if enabled else []
     leftovers = empty_site_packages(target, minor, platform.is_windows)
+    digests = file_digests(record_tree(target, {}))  # every file hashed once, on every core
+    files.write_json_atomic(layout.base_files(variant, platform.key), digests)
     return {
         "pruned": sorted({*skipped[0], *removed}),
         "sitePackagesRemoved": sorted({*skipped[1], *leftovers}),
         "warnings": floor_warnings(layout, target, platform),
-        "treeSha256": tree_sha256(target),
+        "treeSha256": tree_sha256(target, digests),
     }

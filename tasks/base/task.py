@@ -33,5 +33,5 @@ def task_base() -> Iterator[dict[str, Any]]:
             "file_dep": [LAYOUT.pythons],
             "uptodate": [config_changed(inputs)],
             "targets": [LAYOUT.base_record(variant, platform)],
-            "clean": [(remove_paths, [[LAYOUT.base_tree(variant, platform)]])],
+            "clean": [(remove_paths, [[LAYOUT.base_tree(variant, platform), LAYOUT.base_files(variant, platform)]])],
         }

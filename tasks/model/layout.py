@@ -137,6 +137,10 @@ class Layout:
     def base_record(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "base.json"
 
+    def base_files(self, variant: Variant, platform: str) -> Path:
+        """{path in the base tree: sha256}, hashed once by base and trusted by assemble's record."""
+        return self.cell_dir(variant, platform) / "base-files.json"
+
     def wheelhouse_record(self, variant: Variant, platform: str) -> Path:
         """The wheelhouse's file stats when pack last verified every hash."""
         return self.cell_dir(variant, platform) / "wheelhouse-verified.json"

@@ -22,7 +22,7 @@ from tasks.plumbing.gzip_members import GzipMembers
 TOP = "python"
 # Already compressed: stored in the archive (deflating a wheel saves about 1 % at 20x the time).
 COMPRESSED = (".whl", ".zip", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".jar", ".npz")
-STORE_FROM = 1 << 20  # smaller ones ride with their neighbours: a member switch costs more
+STORE_FROM = 1 << 20  # smaller files ride in the member at hand: a member switch costs more
 COPY_BUFFER = 1 << 20
 
 
@@ -175,9 +175,13 @@ class Hashing:
         return self.digests
 
 
-def stored(info: tarfile.TarInfo, path: Path) -> bool:
-    """Whether a member's bytes cannot shrink: a large file that is already compressed."""
-    return info.isreg() and info.size >= STORE_FROM and path.name.lower().endswith(COMPRESSED)
+def stored(info: tarfile.TarInfo, path: Path, storing: bool | None) -> bool:
+    """Whether a member goes into a stored gzip member: a file already compressed, when it is
+    large or a stored member is at hand (a wheelhouse mixes large and small wheels, and each
+    switch costs more than a small one saves). A folder or link stays in the member at hand."""
+    if not info.isreg():
+        return bool(storing)
+    return path.name.lower().endswith(COMPRESSED) and (info.size >= STORE_FROM or bool(storing))
 
 
 def pack(tree: Path, output: Path, mtime: int, threads: int, expected: Mapping[str, str] | None = None) -> None:
@@ -215,7 +219,7 @@ def pack(tree: Path, output: Path, mtime: int, threads: int, expected: Mapping[s
 def add(tar: tarfile.TarFile, members: GzipMembers, hashing: Hashing, tree: Path, path: Path, mtime: int) -> None:
     relative = path.relative_to(tree).as_posix()
     info = normalised_info(path, relative, mtime)
-    members.store(stored(info, path))
+    members.store(stored(info, path, members.storing))
     if not info.isreg():
         tar.addfile(info)
         return
