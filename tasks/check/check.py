@@ -21,6 +21,7 @@ from tasks.errors import BuildError
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import CheckRecord
+from tasks.model.settings import Settings
 from tasks.plumbing import files
 from tasks.plumbing.host import is_host, venv_interpreter
 from tasks.plumbing.stage import cell_stage
@@ -54,6 +55,11 @@ def snippet(failures: list[dict[str, str]]) -> str:
     return json.dumps(entries, indent=2)
 
 
+def check_jobs(settings: Settings) -> int:
+    """build.checkJobs, or the core count: 1 imports and reads one thing at a time."""
+    return settings.check_jobs or os.cpu_count() or 2
+
+
 def import_check(layout: Layout, variant: Variant, platform_key: str, timeout: float) -> dict[str, Any]:
     config = variant_config(layout, variant)
     merged, platform = config.merged, config.platforms[platform_key]
@@ -66,7 +72,7 @@ def import_check(layout: Layout, variant: Variant, platform_key: str, timeout: f
         timeout,
     )
     wheels = sorted((root / "packages").glob("*.whl"))
-    facts, found = import_everything(python, wheels, timeout, config.settings.check_jobs or os.cpu_count() or 2)
+    facts, found = import_everything(python, wheels, timeout, check_jobs(config.settings))
     whitelist_path = layout.whitelist(platform_key)
     whitelist = files.read_json(whitelist_path) if whitelist_path.is_file() else {}
     verdict = judge(found, facts, whitelist)
@@ -109,7 +115,7 @@ def check_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     report_path = layout.check_report(variant, platform_key)
     report_path.unlink(missing_ok=True)
     with ThreadPoolExecutor(max_workers=1) as background:  # the static check overlaps the imports
-        static = background.submit(static_check, layout, variant, platform, timeout)
+        static = background.submit(static_check, layout, variant, platform, timeout, check_jobs(config.settings))
         imports = import_check(layout, variant, platform_key, timeout) if is_host(platform) else None
         found = static.result()
     failed = static_failures(found) or (imports or {}).get("failures")

@@ -15,8 +15,9 @@ import os
 import shutil
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,26 @@ def installed_path(member: str, env: EnvLayout) -> str | None:
     return f"{roots[kind]}/{path}".lstrip("/")
 
 
+def facts_record(wheel: Path) -> Path:
+    return Cache().root / "binaries" / f"{sha256_of(wheel)}.json"
+
+
+def read_facts_ahead(wheels: list[Path], jobs: int) -> None:
+    """Read the binaries of the wheels not yet in the cache on ``jobs`` processes at once (the
+    readers are pure Python, so threads would share one core); wheel_facts then finds them."""
+    cold = [wheel for wheel in wheels if not facts_record(wheel).is_file()]
+    if jobs < 2 or len(cold) < 2:
+        return
+    cold.sort(key=lambda wheel: wheel.stat().st_size, reverse=True)  # the biggest first
+    with ProcessPoolExecutor(max_workers=min(jobs, len(cold)), mp_context=get_context("spawn")) as pool:
+        for _ in pool.map(wheel_facts, cold):
+            pass
+
+
 def wheel_facts(wheel: Path) -> dict[str, Binary]:
     """{wheel member: facts} of a wheel's native binaries, each extracted to a temp file and
     read; kept in the shared cache by the wheel's sha256, so each wheel is read once."""
-    record = Cache().root / "binaries" / f"{sha256_of(wheel)}.json"
+    record = facts_record(wheel)
     if (known := files.read_json_if_exists(record)) is not None:
         return {member: Binary.from_json(facts) for member, facts in known.items()}
     found: dict[str, Binary] = {}
@@ -82,7 +99,7 @@ def wheel_binaries(wheel: Path, env: EnvLayout) -> tuple[set[str], list[tuple[st
     return set(paths), [(where, facts[member]) for where, member in sorted(paths.items()) if member in facts]
 
 
-def linkage(layout: Layout, variant: Variant, platform: Platform, system: SystemLibraries) -> dict[str, Any]:
+def linkage(layout: Layout, variant: Variant, platform: Platform, system: SystemLibraries, jobs: int) -> dict[str, Any]:
     env = EnvLayout(platform, variant.python_version)
     root = layout.pydist(variant, platform.key)
     base = layout.base_tree(variant, platform.key)
@@ -90,8 +107,10 @@ def linkage(layout: Layout, variant: Variant, platform: Platform, system: System
     base_files = {prefix + p for p in environment_files(base)} if base.is_dir() else set()
     tree_files = environment_files(root)
     binaries: list[tuple[str, Binary]] = []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # zlib releases the GIL
-        for paths, found in pool.map(lambda w: wheel_binaries(w, env), sorted((root / "packages").glob("*.whl"))):
+    wheels = sorted((root / "packages").glob("*.whl"))
+    read_facts_ahead(wheels, jobs)
+    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:  # zlib releases the GIL
+        for paths, found in pool.map(lambda w: wheel_binaries(w, env), wheels):
             tree_files |= paths
             binaries += found
     for where in sorted(tree_files - base_files):  # copyFiles
@@ -141,10 +160,11 @@ def completeness(layout: Layout, variant: Variant, platform: Platform, timeout: 
     return "the wheelhouse does not resolve offline for this platform:\n" + "\n".join(tail(done.stderr))
 
 
-def static_check(layout: Layout, variant: Variant, platform: Platform, timeout: float) -> dict[str, Any]:
+def static_check(layout: Layout, variant: Variant, platform: Platform, timeout: float, jobs: int) -> dict[str, Any]:
+    """Linkage, floors and completeness; ``jobs`` wheels' binaries are read at once."""
     data = files.read_json(layout.configs / "system-libraries.json")
     system = system_libraries(data, platform.os, manylinux_libraries(platform))
-    result = linkage(layout, variant, platform, system)
+    result = linkage(layout, variant, platform, system, jobs)
     result["incomplete"] = completeness(layout, variant, platform, timeout)
     return result
 
