@@ -14,6 +14,7 @@ from tasks.plumbing.interrupts import report_interrupts_in_one_line
 from tasks.plumbing.tree_lock import hold_tree_lock
 from tasks.publish.task import task_catalogue, task_matrix, task_publish
 from tasks.select.task import task_select
+from tasks.sign.task import task_sign
 
 hold_tree_lock(Path(__file__).resolve().parent)
 report_interrupts_in_one_line()
@@ -43,5 +44,6 @@ __all__ = [
     "task_pack",
     "task_publish",
     "task_select",
+    "task_sign",
     "task_upgrade",
 ]

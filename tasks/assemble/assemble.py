@@ -9,6 +9,7 @@ from typing import Any
 from tasks import BUILDER_VERSION
 from tasks.assemble.build_wheels import apply_build_wheels
 from tasks.assemble.copy_files import copy_entry, interpreter_files
+from tasks.assemble.parts import write_sbom
 from tasks.base.prepare import foreign_paths, remove_archives
 from tasks.config.merged import relative, variant_config
 from tasks.config.policy import with_package_root
@@ -155,6 +156,7 @@ def lay_out(layout: Layout, variant: Variant, platform_key: str) -> None:
     native, built = build_wheels(layout, variant, platform_key, merged, root, env)
     record = manifest(layout, variant, platform_key, merged, built, native)
     files.write_json_atomic(layout.env_manifest(variant, platform_key), record.to_json())
+    write_sbom(layout, variant, platform_key, record)
     known = {f"packages/{package.file}": package.sha256 for package in record.packages}
     prefix = f"{env.interpreter_root}/" if env.interpreter_root else ""
     base = files.read_json_if_exists(layout.base_files(variant, platform_key)) or {}

@@ -22,7 +22,7 @@ from doit.cmd_list import List
 
 from tasks.model.platforms import PLATFORM_KEYS
 
-CHAIN = ("select", "fetch", "base", "assemble", "pack", "check")
+CHAIN = ("select", "fetch", "base", "assemble", "sign", "pack", "check")
 SHORT = {"linux-x64": "linux-x64", "linux-aarch64": "linux-arm64", "macosx-x64": "macos-x64",
          "macosx-aarch64": "macos-arm64", "windows-x64": "win-x64"}  # fmt: skip
 
@@ -50,7 +50,18 @@ def cell_table(tasks: dict[str, Any], status_of: Any) -> list[str]:
     for variant in found:
         states = [cell_state(variant, p, tasks, status_of) for p in PLATFORM_KEYS]
         lines.append(variant.name.ljust(width) + "".join(f"  {s:<11}" for s in states))
-    return [line.rstrip() for line in lines]
+    return [line.rstrip() for line in lines] + signing_lines(found)
+
+
+def signing_lines(found: Any) -> list[str]:
+    """Which macOS and Windows cells are signed (build.sign or a credential variable asks)."""
+    from tasks.plumbing.cells import signed_cell
+
+    signable = [p for p in PLATFORM_KEYS if p.startswith(("macosx", "windows"))]
+    marks = {v.name: [f"{SHORT[p]} {'signed' if signed_cell(v, p) else 'unsigned'}" for p in signable] for v in found}
+    if not any("unsigned" not in mark for mark_list in marks.values() for mark in mark_list):
+        return [f"signing: {', '.join(SHORT[p] for p in signable)} unsigned everywhere (docs/signing.md)"]
+    return [f"signing: {name}: {', '.join(mark_list)}" for name, mark_list in marks.items()]
 
 
 class CellList(List):

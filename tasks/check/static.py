@@ -21,6 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from tasks.check.signatures import signature_problems
 from tasks.config.merged import variant_config
 from tasks.model.envlayout import EnvLayout
 from tasks.model.layout import Layout, Variant
@@ -166,6 +167,7 @@ def static_check(layout: Layout, variant: Variant, platform: Platform, timeout: 
     system = system_libraries(data, platform.os, manylinux_libraries(platform))
     result = linkage(layout, variant, platform, system, jobs)
     result["incomplete"] = completeness(layout, variant, platform, timeout)
+    result["signatures"] = signature_problems(layout, variant, platform.key)  # None: not meant to be signed
     return result
 
 
@@ -173,4 +175,5 @@ def static_failures(result: dict[str, Any]) -> list[str]:
     """What fails a check: a binary above the platform's floor, or an incomplete wheelhouse.
     An unresolved library is listed, as a warning: wheels may rely on an optional system library
     (numba's threading layers on libgomp or libtbb), which only the target system can provide."""
-    return [*result["aboveFloor"], *([result["incomplete"]] if result["incomplete"] else [])]
+    signatures = [f"not validly signed: {problem}" for problem in result.get("signatures") or []]
+    return [*result["aboveFloor"], *([result["incomplete"]] if result["incomplete"] else []), *signatures]

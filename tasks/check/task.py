@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tasks.action import action
-from tasks.plumbing.cells import LAYOUT, cells, removes_targets
+from tasks.plumbing.cells import LAYOUT, cells, removes_targets, signed_cell
 
 
 @removes_targets
@@ -23,6 +23,7 @@ def task_check() -> Iterator[dict[str, Any]]:
                 LAYOUT.configs / "system-libraries.json",
                 *([whitelist] if whitelist.is_file() else []),
             ],
+            "task_dep": [f"sign:{variant.cell(platform)}"] if signed_cell(variant, platform) else [],
             "targets": [LAYOUT.check_report(variant, platform)],
             "clean": True,
         }

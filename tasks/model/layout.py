@@ -145,6 +145,10 @@ class Layout:
         """The wheelhouse's file stats when pack last verified every hash."""
         return self.cell_dir(variant, platform) / "wheelhouse-verified.json"
 
+    def signing_chain(self, variant: Variant, platform: str) -> Path:
+        """The certificates a Windows cell was signed with (public), for verifying it."""
+        return self.cell_dir(variant, platform) / "signing-chain.pem"
+
     def check_report(self, variant: Variant, platform: str) -> Path:
         return self.cell_dir(variant, platform) / "check.json"
 

@@ -182,6 +182,7 @@ class EnvManifest:
     needs_native_runner: tuple[str, ...]
     env_vars: tuple[str, ...]
     builder_version: str
+    signing: Mapping[str, Any] | None = None  # model.signing.Signing's JSON, only in a signed cell
 
     def to_json(self) -> Json:
         return {
@@ -198,6 +199,7 @@ class EnvManifest:
             "needsNativeRunner": list(self.needs_native_runner),
             "envVars": list(self.env_vars),
             "builderVersion": self.builder_version,
+            **({"signing": dict(self.signing)} if self.signing else {}),
         }
 
     @classmethod
@@ -216,6 +218,7 @@ class EnvManifest:
             tuple(data.get("needsNativeRunner", [])),
             tuple(data.get("envVars", [])),
             data.get("builderVersion", ""),
+            data.get("signing"),
         )
 
 
@@ -264,10 +267,21 @@ class ArchiveRecord:
     archive: str
     sha256: str
     size: int
+    sbom_sha256: str | None = None  # of <archive name>.cdx.json, published beside it
 
     def to_json(self) -> Json:
-        return {"archive": self.archive, "sha256": self.sha256, "size": self.size}
+        sbom = {"sbomSha256": self.sbom_sha256} if self.sbom_sha256 else {}
+        return {"archive": self.archive, "sha256": self.sha256, "size": self.size, **sbom}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ArchiveRecord:
-        return cls(data["archive"], data["sha256"], data["size"])
+        return cls(data["archive"], data["sha256"], data["size"], data.get("sbomSha256"))
+
+    @property
+    def sbom(self) -> str:
+        return sbom_name(self.archive)
+
+
+def sbom_name(archive: str) -> str:
+    """<version>-<os>-<arch>.cdx.json beside <version>-<os>-<arch>.tgz."""
+    return archive.removesuffix(".tgz") + ".cdx.json"

@@ -7,10 +7,11 @@ else (``docs/configuration.md`` documents each key).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tasks.model.floors import floors_of
+from tasks.model.signing import SignConfig
 
 DEFAULT_TIMEOUT = 900.0
 
@@ -24,6 +25,7 @@ class Settings:
     resolver: str = "uv"  # or "pip-tools" (host platform only)
     check_jobs: int = 0  # top-level packages imported at once by the host check; 0: the core count
     floors: tuple[tuple[str, str], ...] = ()  # (platform key, the floor the variant raises it to)
+    sign: SignConfig = field(default_factory=SignConfig)  # build.sign: the OSes whose cells are signed, and how
 
     @classmethod
     def from_merged(cls, merged: Mapping[str, Any]) -> Settings:
@@ -36,4 +38,5 @@ class Settings:
             resolver=str(build.get("resolver", "uv")),
             check_jobs=int(build.get("checkJobs", 0)),
             floors=tuple(sorted(floors_of(merged.get("packages", {})).items())),
+            sign=SignConfig.from_build(build),
         )

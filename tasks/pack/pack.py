@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 import os
 from pathlib import Path
 from typing import Any
 
+from tasks.assemble.parts import archive_mtime
+from tasks.assemble.sbom import SBOM_NAME
 from tasks.config.merged import read_merged_config, relative, variant_config
 from tasks.errors import BuildError
-from tasks.lock.lock import read_lock
 from tasks.model.envlayout import archive_name, descriptor
 from tasks.model.layout import Layout, Variant
-from tasks.model.records import ArchiveRecord
+from tasks.model.records import ArchiveRecord, sbom_name
 from tasks.pack.verify_tree import recorded, verify_tree
 from tasks.pack.wheelhouse import record_verified, verify_wheelhouse
 from tasks.plumbing import files
@@ -20,19 +20,6 @@ from tasks.plumbing.archive import DigestMismatch, pack
 from tasks.plumbing.cache import sha256_of
 from tasks.plumbing.stage import cell_stage
 from tasks.plumbing.tree import file_digests
-
-
-def archive_mtime(layout: Layout, variant: Variant) -> int:
-    """$SOURCE_DATE_EPOCH, or the newest upload time of the locked files (stable per lock)."""
-    if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
-        return int(epoch)
-    stamps = [
-        artifact["upload-time"]
-        for package in read_lock(layout.lock(variant)).get("packages", [])
-        for artifact in [package.get("sdist", {}), *package.get("wheels", [])]
-        if isinstance(artifact.get("upload-time"), datetime.datetime)
-    ]
-    return int(max(stamps).timestamp()) if stamps else 0
 
 
 def package_json(layout: Layout, variant: Variant) -> dict[str, Any]:
@@ -60,7 +47,10 @@ def pack_cell(layout: Layout, variant: Variant, platform_key: str) -> None:
     pack_verified(layout, variant, platform_key, output, config.settings.timeout)
     digest = sha256_of(output)
     files.write_text_atomic(checksum, f"{digest}  {output.name}\n")
-    files.write_json_atomic(record, ArchiveRecord(output.name, digest, output.stat().st_size).to_json())
+    sbom = output.with_name(sbom_name(output.name))
+    files.write_text_atomic(sbom, (layout.pydist(variant, platform_key) / SBOM_NAME).read_text(encoding="utf-8"))
+    archived = ArchiveRecord(output.name, digest, output.stat().st_size, sha256_of(sbom))
+    files.write_json_atomic(record, archived.to_json())
     print(
         f"{variant.cell(platform_key)}: {relative(layout, output)} {output.stat().st_size / 2**20:.1f} MB "
         f"sha256 {digest}"

@@ -11,7 +11,8 @@ from typing import Any
 from tasks.action import action
 from tasks.config.package_json import SEMVER
 from tasks.model.layout import Variant
-from tasks.plumbing.cells import LAYOUT, cells, removes_targets, variants
+from tasks.model.records import sbom_name
+from tasks.plumbing.cells import LAYOUT, cells, removes_targets, signed_cell, variants
 
 
 @cache
@@ -59,7 +60,13 @@ def task_pack() -> Iterator[dict[str, Any]]:
             # Only the assembled environment: the check runs beside the pack (doit -n 2), and
             # build, catalogue and publish require it to have passed.
             "file_dep": [LAYOUT.env_manifest(variant, platform), LAYOUT.env_tree(variant, platform)],
-            "targets": [archive, archive.with_name(archive.name + ".sha256"), LAYOUT.archive_record(variant, platform)]
+            "task_dep": [f"sign:{variant.cell(platform)}"] if signed_cell(variant, platform) else [],
+            "targets": [
+                archive,
+                archive.with_name(archive.name + ".sha256"),
+                archive.with_name(sbom_name(archive.name)),
+                LAYOUT.archive_record(variant, platform),
+            ]
             if archive
             else [],
             "clean": True,

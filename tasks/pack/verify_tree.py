@@ -10,6 +10,7 @@ from tasks.model.layout import Layout, Variant
 from tasks.model.records import EnvTree
 from tasks.plumbing import files
 from tasks.plumbing.tree import tree_problems
+from tasks.sign.sign import sign_tree, signing_asked
 
 SHOWN = 5  # problems named in a message; the rest are counted
 
@@ -41,6 +42,8 @@ def verify_tree(layout: Layout, variant: Variant, platform: str, hashed: bool = 
         return
     print(f"{cell}: {root} differs from what assemble laid ({listed(problems)}); assembling it again")
     lay_out(layout, variant, platform)  # the tree the check verified, laid again
+    if signing_asked(layout, variant, platform):
+        sign_tree(layout, variant, platform, None)  # and signed again (from the signing cache)
     still = differences(layout, variant, platform, hashed)
     if still:
         raise BuildError(

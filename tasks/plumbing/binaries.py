@@ -14,23 +14,17 @@ from typing import Any
 
 from tasks.model.linkage import Binary
 from tasks.model.platforms import Platform
-
-ELF_MAGIC = b"\x7fELF"
-MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce")
-PE_MAGIC = b"MZ"
+from tasks.model.signing import HEAD_BYTES, format_of_head
 
 
 def binary_format(path: Path) -> str | None:
+    """ "elf", "macho" or "pe" by the file's first bytes (never its name), or None."""
     try:
         with path.open("rb") as stream:
-            head = stream.read(4)
+            head = stream.read(HEAD_BYTES)
     except OSError:
         return None
-    if head == ELF_MAGIC:
-        return "elf"
-    if head in MACHO_MAGICS:
-        return "macho"
-    return "pe" if head[:2] == PE_MAGIC else None
+    return format_of_head(head)
 
 
 def version_of(name: str, prefix: str) -> tuple[int, ...] | None:

@@ -72,3 +72,28 @@ def unpinned_note(variant: Variant) -> str:
     if variant.python_version in pinned_python_versions():
         return ""
     return f" [no pinned CPython {variant.python_version}: add it to configs/pythons.json]"
+
+
+@cache
+def raw_sign_section(variant: Variant) -> dict[str, Any]:
+    """``build.sign`` as configs/shared-config.json and the variant's config.json give it (the
+    variant's OS entries over the shared ones), read cheaply at load; {} if unreadable."""
+    section: dict[str, Any] = {}
+    for path in (LAYOUT.shared_config, LAYOUT.variant_config(variant)):
+        try:
+            sign = json.loads(path.read_text(encoding="utf-8")).get("build", {}).get("sign", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        section.update(sign if isinstance(sign, dict) else {})
+    return section
+
+
+def signed_cell(variant: Variant, platform: str) -> bool:
+    """Whether a cell is signed: a macOS or Windows cell whose OS build.sign names, or whose
+    credential variable is set (config validation reports a malformed build.sign)."""
+    from tasks.model.signing import credential_variables
+
+    os_key = {"macosx": "macos", "windows": "windows"}.get(platform.split("-")[0])
+    if os_key is None:
+        return False
+    return os_key in raw_sign_section(variant) or any(os.environ.get(v) for v in credential_variables(os_key))

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tasks.model.envlayout import package_path
-from tasks.model.records import CheckRecord, EnvManifest
+from tasks.model.records import CheckRecord, EnvManifest, sbom_name
+from tasks.model.signing import index_entry
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,15 @@ class Cell:
     sha256: str
     manifest: EnvManifest  # pydist/<platform>/runenv.json
     check: CheckRecord  # build/<platform>/check.json
+    sbom_sha256: str | None = None
 
     @property
     def archive_key(self) -> str:
         return f"software/{package_path(self.package['name'])}/main/{self.archive_name}"
+
+    @property
+    def sbom_key(self) -> str:
+        return f"software/{package_path(self.package['name'])}/main/{sbom_name(self.archive_name)}"
 
 
 def descriptor_key(package: Mapping[str, Any]) -> str:
@@ -79,6 +85,8 @@ def index(cells: Sequence[Cell]) -> dict[str, Any]:
             "warnings": list(cell.manifest.warnings),
             "check": cell.check.status,
             "verification": cell.check.verification,
+            "sbom": {"path": cell.sbom_key, "sha256": cell.sbom_sha256} if cell.sbom_sha256 else None,
+            "signing": index_entry(cell.manifest.signing),
         }
         for cell in cells
     ]

@@ -64,6 +64,7 @@ def gather(layout: Layout, variants: list[Variant], pattern: str | None = None) 
                     sha256=record.sha256,
                     manifest=EnvManifest.from_json(files.read_json(paths[0])),
                     check=CheckRecord.from_json(files.read_json(paths[1])),
+                    sbom_sha256=record.sbom_sha256,
                 )
             )
     return cells, absent
@@ -93,6 +94,7 @@ def write_catalogue(layout: Layout, variants: list[Variant], pattern: str | None
     dist = layout.catalogue_dist
     shutil.rmtree(dist, ignore_errors=True)
     sums = [(cell.archive_key, cell.sha256) for cell in cells]
+    sums += [(cell.sbom_key, cell.sbom_sha256) for cell in cells if cell.sbom_sha256]
     for variant in listed:
         target = dist / "tengo" / "software" / f"{variant.name}.sw.json"
         files.write_text_atomic(target, layout.descriptor(variant).read_text(encoding="utf-8"))

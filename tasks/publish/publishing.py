@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 
 from tasks.errors import PublishError
 from tasks.model.layout import Layout, Variant
+from tasks.model.records import sbom_name
 from tasks.plumbing import files
 from tasks.plumbing.cache import sha256_of
 from tasks.publish.catalogue import Cell, descriptor_key
@@ -189,6 +190,7 @@ def cell_uploads(layout: Layout, variants: list[Variant], cells: list[Cell]) -> 
         uploads += [
             Upload(cell.archive_key, archive, True),
             Upload(cell.archive_key + ".sha256", archive.with_name(archive.name + ".sha256"), True),
+            *([Upload(cell.sbom_key, archive.with_name(sbom_name(archive.name)), True)] if cell.sbom_sha256 else []),
         ]
     return uploads
 
@@ -235,6 +237,13 @@ def verify_packed(layout: Layout, variants: list[Variant], cells: list[Cell]) ->
             continue
         listed = checksum.read_text().split()[:1] if checksum.is_file() else []
         digest = sha256_of(archive) if archive.is_file() else "missing"
+        sbom = archive.with_name(sbom_name(archive.name))
+        if cell.sbom_sha256 and (sha256_of(sbom) if sbom.is_file() else "missing") != cell.sbom_sha256:
+            raise PublishError(
+                f"{sbom}: not the bill of materials pack recorded (sbomSha256 {cell.sbom_sha256} in archive.json); "
+                f"nothing was uploaded. Pack it again: doit forget pack:{cell.variant}-{cell.platform}, then "
+                f"doit build:{cell.variant}-{cell.platform}"
+            )
         if digest != cell.sha256 or listed != [cell.sha256]:
             raise PublishError(
                 f"{archive}: sha256 {digest} is not what pack recorded ({cell.sha256} in archive.json, "

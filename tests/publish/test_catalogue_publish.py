@@ -425,7 +425,7 @@ def test_list_info_clean_and_matrix_speak_plainly(repo_env: tuple[Path, dict[str
     table = run(repo, env, "list").stdout.splitlines()
     assert table[0].split() == ["variant", "linux-x64", "linux-arm64", "macos-x64", "macos-arm64", "win-x64"]
     assert [line.split() for line in table[1:3]] == [[v] + ["built"] * 5 for v in (variant_a, variant_b)]
-    assert table[3] == "" and max(len(line) for line in table[:3]) <= 80
+    assert table[3].startswith("signing: ") and table[4] == "" and max(len(line) for line in table[:4]) <= 80
     info = run(repo, env, "info", f"build:{variant_a}-{HOST}")
     assert info.returncode == 0, info.stdout + info.stderr
     config = repo / f"python-{variant_b}/config.json"
