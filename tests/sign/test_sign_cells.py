@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ def signing_env(certificate: Certificate) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory, binaries: Binaries, certificate: Certificate) -> dict[str, Any]:
+def setup(
+    tmp_path_factory: pytest.TempPathFactory, binaries: Binaries, certificate: Certificate
+) -> Iterator[dict[str, Any]]:
     """A repository with one variant asking for signed macOS and Windows cells, its stand-in
     bases served on loopback, and the environment of its doit runs."""
     work = tmp_path_factory.mktemp("signed")
