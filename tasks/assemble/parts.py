@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tasks.assemble.copy_files import source_files
 from tasks.assemble.sbom import SBOM_NAME, Part, license_of, package_metadata, sbom_text
-from tasks.config.merged import relative, variant_config
+from tasks.config.merged import variant_config
 from tasks.lock.lock import read_lock
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import EnvManifest
@@ -38,18 +38,18 @@ def python_part(record: EnvManifest) -> Part:
 
 def copy_parts(layout: Layout, variant: Variant, platform: str) -> list[Part]:
     """Each copyFiles source file, named by its path in the variant folder, with its sha256."""
-    merged, variant_dir = variant_config(layout, variant).merged, layout.variant_dir(variant)
-    entries = [
-        *merged["packages"]["copyFiles"],
-        *merged["packages"]["platformSpecific"].get(platform, {}).get("copyFiles", []),
-    ]
+    merged = variant_config(layout, variant).merged
+    variant_dir = layout.variant_dir(variant).resolve()
+    packages = merged["packages"]
+    entries = [*packages["copyFiles"], *packages["platformSpecific"].get(platform, {}).get("copyFiles", [])]
     parts = []
     for entry in entries:
-        source, label = variant_dir / entry["from"], f"copyFiles from {entry['from']!r}"
+        source, label = (variant_dir / entry["from"]).resolve(), f"copyFiles from {entry['from']!r}"
         found = source_files(source, variant_dir, label) if source.is_dir() else [(source, Path())]
         for path, inner in found:
             name = (Path(entry["from"]) / inner).as_posix().rstrip("/.") or entry["from"]
-            parts.append(Part("file", name, None, sha256_of(path), relative(layout, path)))
+            where = f"{layout.variant_dir(variant).name}/{path.relative_to(variant_dir).as_posix()}"
+            parts.append(Part("file", name, None, sha256_of(path), where))
     return parts
 
 

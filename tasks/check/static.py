@@ -63,7 +63,7 @@ def read_facts_ahead(wheels: list[Path], jobs: int) -> None:
     """Read the binaries of the wheels not yet in the cache on ``jobs`` processes at once (the
     readers are pure Python, so threads would share one core); wheel_facts then finds them."""
     cold = [wheel for wheel in wheels if not facts_record(wheel).is_file()]
-    if jobs < 2 or len(cold) < 2:
+    if jobs < 2 or len(cold) < 4:  # starting processes costs more than a few small wheels
         return
     cold.sort(key=lambda wheel: wheel.stat().st_size, reverse=True)  # the biggest first
     with ProcessPoolExecutor(max_workers=min(jobs, len(cold)), mp_context=get_context("spawn")) as pool:

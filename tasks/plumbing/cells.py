@@ -76,15 +76,16 @@ def unpinned_note(variant: Variant) -> str:
 
 @cache
 def raw_sign_section(variant: Variant) -> dict[str, Any]:
-    """``build.sign`` as configs/shared-config.json and the variant's config.json give it (the
-    variant's OS entries over the shared ones), read cheaply at load; {} if unreadable."""
+    """``build.sign`` as the merge gives it (the variant's over the shared config's, whole),
+    read cheaply at load; {} if unreadable (config validation reports a malformed one)."""
     section: dict[str, Any] = {}
     for path in (LAYOUT.shared_config, LAYOUT.variant_config(variant)):
         try:
-            sign = json.loads(path.read_text(encoding="utf-8")).get("build", {}).get("sign", {})
-        except (OSError, ValueError, AttributeError):
+            build = json.loads(path.read_text(encoding="utf-8")).get("build", {})
+        except (OSError, ValueError, AttributeError, RecursionError):  # reported by config
             continue
-        section.update(sign if isinstance(sign, dict) else {})
+        if isinstance(build, dict) and isinstance(build.get("sign"), dict):
+            section = build["sign"]
     return section
 
 

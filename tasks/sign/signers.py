@@ -9,6 +9,7 @@ file (``-readpass``), never its command line.
 from __future__ import annotations
 
 import datetime
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,13 +164,19 @@ class PeSigner:
         if done.returncode != 0:
             reason = next((line for line in reversed(done.stdout.splitlines() + done.stderr.splitlines())
                            if line.strip() and "Failed" not in line), "no reason given")  # fmt: skip
-            raise BuildError(f"{source}: osslsigncode could not sign it: {reason.strip()}")
+            raise BuildError(f"{source}: osslsigncode could not sign it: {openssl_reason(reason.strip())}")
 
     def parameters(self) -> dict[str, Any]:
         return {"time": self.signing_time, "timestampUrl": self.timestamp_url}
 
     def problems(self, path: Path) -> list[str]:
         return pe_problems(path, self.credential.chain_pem, self.timeout)
+
+
+def openssl_reason(line: str) -> str:
+    """OpenSSL's ``<pid>:error:<code>:<library>:<function>:<reason>:<file>:<line>:`` as its reason."""
+    match = re.match(r"^[0-9A-F]+:error:[0-9A-F]+:([^:]*):([^:]*):([^:]*):", line)
+    return f"{match.group(3)} ({match.group(1)}, {match.group(2)})" if match else line
 
 
 def pe_problems(path: Path, chain_pem: bytes, timeout: float) -> list[str]:

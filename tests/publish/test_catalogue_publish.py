@@ -44,6 +44,9 @@ def test_catalogue_lists_every_built_cell(repo_env: tuple[Path, dict[str, str]])
         assert (cell["lockHash"], cell["packageCount"]) == (manifest["lockHash"], 1)
         assert cell["check"] == ("passed" if cell["platform"] == HOST else "verified-static")
         assert cell["verification"] == ("imported" if cell["platform"] == HOST else "static")
+        sbom = archive.with_name(archive.name.removesuffix(".tgz") + ".cdx.json")
+        assert cell["sbom"] == {"path": cell["archive"].removesuffix(".tgz") + ".cdx.json", "sha256": sha256_of(sbom)}
+        assert cell["signing"] == {"signed": False}
     unverified = {(u["variant"], u["platform"]) for u in index["notVerifiedOnThisHost"]}
     assert unverified == {(v, p) for v in variants_of(repo) for p in PLATFORM_KEYS if p != HOST}
     package = json.loads((repo / "catalogue/package.json").read_text())
@@ -52,7 +55,7 @@ def test_catalogue_lists_every_built_cell(repo_env: tuple[Path, dict[str, str]])
         copy = repo / f"catalogue/dist/tengo/software/{variant}.sw.json"
         assert copy.read_text() == (repo / f"python-{variant}/dist/tengo/software/main.sw.json").read_text()
     sums = (repo / "catalogue/dist/SHA256SUMS").read_text().splitlines()
-    assert len(sums) == 12 and all(len(line.split("  ")[0]) == 64 for line in sums)
+    assert len(sums) == 22 and all(len(line.split("  ")[0]) == 64 for line in sums), "10 archives, 10 SBOMs, 2 .sw"
 
 
 def registry_objects(kind: str, repo: Path, s3: SeaweedS3 | None) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -159,21 +160,54 @@ def test_pkcs11_needs_all_three_variables(tmp_path: Path) -> None:
     )
 
 
-def test_pkcs11_signs_with_module_key_and_certificate_arguments(certificate: Certificate, tmp_path: Path) -> None:
-    module = tmp_path / "module.so"
-    module.write_bytes(b"")
+def softhsm_token(work: Path, key_pem: Path) -> tuple[Path, dict[str, str]]:
+    """A SoftHSM token (its own config under *work*) holding the certificate's private key."""
+    (work / "tokens").mkdir(parents=True)
+    config = work / "softhsm2.conf"
+    config.write_text(f"directories.tokendir = {work / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    env = {**os.environ, "SOFTHSM2_CONF": str(config)}
+    for command in (
+        ["softhsm2-util", "--init-token", "--free", "--label", "runenv", "--pin", "1234", "--so-pin", "5678"],
+        ["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", str(key_pem), "-out", str(work / "key8.pem")],
+        ["softhsm2-util", "--import", str(work / "key8.pem"), "--token", "runenv", "--label", "signer", "--id", "01",
+         "--pin", "1234"],
+    ):  # fmt: skip
+        subprocess.run(command, check=True, capture_output=True, env=env)
+    return config, env
+
+
+def test_a_key_held_in_a_pkcs11_token_signs(
+    binaries: Binaries, certificate: Certificate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = Path("/usr/lib/softhsm/libsofthsm2.so")
+    assert module.is_file(), "./dev installs softhsm2"
+    config, _ = softhsm_token(tmp_path / "hsm", certificate.cert_pem.with_name("key.pem"))
+    monkeypatch.setenv("SOFTHSM2_CONF", str(config))
     environ = {
         "RUNENV_WINDOWS_SIGN_PKCS11_MODULE": str(module),
-        "RUNENV_WINDOWS_SIGN_PKCS11_KEY": "pkcs11:object=sign",
+        "RUNENV_WINDOWS_SIGN_PKCS11_KEY": "pkcs11:token=runenv;object=signer;type=private",
         "RUNENV_WINDOWS_SIGN_PKCS11_CERT": str(certificate.cert_pem),
         "RUNENV_WINDOWS_SIGN_PASSWORD": "1234",
     }
     opened = open_credential("windows", environ, tmp_path)
     signer = PeSigner(opened, SIGNING_TIME, None, tmp_path, 60)
-    assert signer.key_arguments() == ["-pkcs11module", str(module), "-key", "pkcs11:object=sign", "-certs",
-                                      str(certificate.cert_pem), "-readpass", str(tmp_path / "password")]  # fmt: skip
+    key = environ["RUNENV_WINDOWS_SIGN_PKCS11_KEY"]
+    assert signer.key_arguments() == ["-pkcs11module", str(module), "-key", key, "-certs", str(certificate.cert_pem),
+                                      "-readpass", str(tmp_path / "password")]  # fmt: skip
     assert (tmp_path / "password").stat().st_mode & 0o777 == 0o600
+    signer.sign(binaries.pe_exe, tmp_path / "signed.exe", "runenv test")
+    assert signer.problems(tmp_path / "signed.exe") == []
     assert opened.certificate.subject == certificate.subject
+    (tmp_path / "w").mkdir()
+    wrong = PeSigner(open_credential("windows", {**environ, "RUNENV_WINDOWS_SIGN_PASSWORD": "0000"}, tmp_path / "w"),
+                     SIGNING_TIME, None, tmp_path / "w", 60)  # fmt: skip
+    with pytest.raises(BuildError) as raised:
+        wrong.sign(binaries.pe_exe, tmp_path / "never.exe", "runenv test")
+    assert str(raised.value) == (
+        f"{binaries.pe_exe}: osslsigncode could not sign it: failed loading private key (engine routines, "
+        "ENGINE_load_private_key)"
+    )
+    assert not (tmp_path / "never.exe").exists()
 
 
 class RecordingNotary:
