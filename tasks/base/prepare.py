@@ -174,8 +174,9 @@ def place_tree(source: BaseSource, target: Path, timeout: float, skipped: set[st
 
 def remove_archives(layout: Layout, variant: Variant, platform: Platform) -> None:
     """A cell being rebuilt has no archive until it is packed again: a failed build leaves none."""
-    for stale in layout.archives_dir(variant).glob(f"*-{platform.os}-{platform.arch}.tgz*"):
-        stale.unlink()
+    for pattern in (f"*-{platform.os}-{platform.arch}.tgz*", f"*-{platform.os}-{platform.arch}.cdx.json"):
+        for stale in layout.archives_dir(variant).glob(pattern):
+            stale.unlink()
 
 
 @cell_stage("base")

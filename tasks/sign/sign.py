@@ -23,6 +23,7 @@ from typing import Any
 from tasks.assemble.assemble import lay_out
 from tasks.assemble.parts import archive_mtime, write_sbom
 from tasks.assemble.sbom import SBOM_NAME
+from tasks.base.prepare import remove_archives
 from tasks.config.merged import variant_config
 from tasks.errors import BuildError
 from tasks.model.layout import Layout, Variant
@@ -123,6 +124,7 @@ def sign_tree(layout: Layout, variant: Variant, platform_key: str, notary: Notar
     config = variant_config(layout, variant)
     platform, root = config.platforms[platform_key], layout.pydist(variant, platform_key)
     before = EnvManifest.from_json(files.read_json(layout.env_manifest(variant, platform_key))).signing
+    remove_archives(layout, variant, platform)  # signing asked, and failing: no archive, not an unsigned one
     tree = unsigned_tree(layout, variant, platform_key)
     with tempfile.TemporaryDirectory(prefix="runenv-sign-") as temp:
         private = Path(temp)

@@ -210,7 +210,9 @@ def test_a_missing_password_is_one_line_and_leaves_no_archive(
     assert not list((repo / f"python-{VARIANT}").glob("archives/*.tgz"))
 
 
-def test_an_unsigned_build_signs_nothing(setup: dict[str, Any], binaries: Binaries, tmp_path: Path) -> None:
+def test_an_unsigned_build_signs_nothing(
+    setup: dict[str, Any], binaries: Binaries, certificate: Certificate, tmp_path: Path
+) -> None:
     repo = copy_repo(tmp_path / "repo")
     for variant in repo.glob("python-*"):
         shutil.rmtree(variant)
@@ -228,3 +230,6 @@ def test_an_unsigned_build_signs_nothing(setup: dict[str, Any], binaries: Binari
     mac = unpacked(repo, MAC, tmp_path / "mac")
     assert "signing" not in json.loads((mac / "runenv.json").read_text())
     assert hashlib.sha256((mac / "bin/python3").read_bytes()).hexdigest() == sha256_of(binaries.macho_fat)
+    asked = doit(repo, {**setup["env"], "RUNENV_MACOS_SIGN_P12": str(certificate.p12)}, f"build:{VARIANT}-{MAC}")
+    assert asked.returncode != 0 and "RUNENV_MACOS_SIGN_PASSWORD is not set" in asked.stdout + asked.stderr
+    assert not list((repo / f"python-{VARIANT}/archives").glob("*-macosx-aarch64.*")), "no unsigned archive is left"
