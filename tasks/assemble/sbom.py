@@ -107,8 +107,10 @@ def sbom_text(cell: str, version: str, parts: Iterable[Part], mtime: int, signin
     identity = [Property(name=f"runenv:signing:{key}", value=str(value)) for key, value in signing_facts(signing)]
     subject = Component(name=cell, version=version, type=ComponentType.APPLICATION, bom_ref=f"environment:{cell}")
     when = datetime.datetime.fromtimestamp(mtime, tz=datetime.timezone.utc)
-    draft = Bom(components=[component(p) for p in ordered], properties=identity, serial_number=NAMESPACE,
+    components = [component(p) for p in ordered]
+    draft = Bom(components=components, properties=identity, serial_number=NAMESPACE,
                 metadata=BomMetaData(component=subject, timestamp=when))  # fmt: skip
+    draft.register_dependency(subject, components)  # the environment holds each of them
     seed = JsonV1Dot6(draft).output_as_string(indent=None)  # with a fixed serial number: the content alone
     draft.serial_number = uuid.uuid5(NAMESPACE, seed)  # from the content: the same SBOM, the same number
     return JsonV1Dot6(draft).output_as_string(indent=2) + "\n"

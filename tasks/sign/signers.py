@@ -9,8 +9,10 @@ file (``-readpass``), never its command line.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,8 +67,10 @@ class MachOSigner:
         import apple_platform
 
         entitlements = self.work / "entitlements.plist"
-        if not entitlements.is_file():
-            entitlements.write_bytes(entitlements_plist(self.entitlements))
+        if not entitlements.is_file():  # signing threads race here: whole or absent
+            part = entitlements.with_name(f"entitlements.{threading.get_ident()}")
+            part.write_bytes(entitlements_plist(self.entitlements))
+            os.replace(part, entitlements)
         signer = apple_platform.Signer(p12=apple_platform.P12Key(path=self.credential.path,
                                                                  password=self.credential.password))  # fmt: skip
         when = datetime.datetime.fromtimestamp(self.signing_time, tz=datetime.timezone.utc)
@@ -147,9 +151,11 @@ class PeSigner:
     def key_arguments(self) -> list[str]:
         credential, secret = self.credential, self.work / "password"
         password = credential.password if isinstance(credential, P12) else credential.pin
-        if password is not None and not secret.is_file():
-            secret.touch(mode=0o600)
-            secret.write_text(password)
+        if password is not None and not secret.is_file():  # signing threads race here: whole or absent
+            part = secret.with_name(f"password.{threading.get_ident()}")
+            part.touch(mode=0o600)
+            part.write_text(password)
+            os.replace(part, secret)
         reads = ["-readpass", str(secret)] if password is not None else []
         if isinstance(credential, P12):
             return ["-pkcs12", str(credential.path), *reads]
@@ -162,8 +168,8 @@ class PeSigner:
                    "-st", str(self.signing_time), *stamp, "-in", str(source), "-out", str(target)]  # fmt: skip
         done = run_command(command, f"osslsigncode sign {source.name}", self.timeout, check=False)
         if done.returncode != 0:
-            reason = next((line for line in reversed(done.stdout.splitlines() + done.stderr.splitlines())
-                           if line.strip() and "Failed" not in line), "no reason given")  # fmt: skip
+            lines = [line.strip() for line in done.stdout.splitlines() + done.stderr.splitlines()]
+            reason = next((line for line in reversed(lines) if line and line != "Failed"), "no reason given")
             raise BuildError(f"{source}: osslsigncode could not sign it: {openssl_reason(reason.strip())}")
 
     def parameters(self) -> dict[str, Any]:
