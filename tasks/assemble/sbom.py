@@ -14,10 +14,12 @@ import email.parser
 import tarfile
 import uuid
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tasks.model.signing import Signing
 
 SBOM_NAME = "runenv.cdx.json"
 NAMESPACE = uuid.UUID("6f1f3c59-1e4a-4d0b-9a3e-2f5f0d5b8c11")  # runenv's, for uuid5 serial numbers
@@ -96,7 +98,7 @@ def component(part: Part) -> Any:
     )
 
 
-def sbom_text(cell: str, version: str, parts: Iterable[Part], mtime: int, signing: Mapping[str, Any] | None) -> str:
+def sbom_text(cell: str, version: str, parts: Iterable[Part], mtime: int, signing: Signing | None) -> str:
     """The SBOM as CycloneDX 1.6 JSON, the same text for the same inputs."""
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom, BomMetaData
@@ -116,14 +118,13 @@ def sbom_text(cell: str, version: str, parts: Iterable[Part], mtime: int, signin
     return JsonV1Dot6(draft).output_as_string(indent=2) + "\n"
 
 
-def signing_facts(signing: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
-    if not signing:
+def signing_facts(signing: Signing | None) -> list[tuple[str, Any]]:
+    if signing is None:
         return []
-    certificate = signing["certificate"]
-    facts = [("subject", certificate["subject"]), ("sha256", certificate["sha256"]), ("tool", signing["tool"]),
-             ("binaries", signing["binaries"])]  # fmt: skip
-    if signing.get("entitlements"):
-        facts.append(("entitlements", ",".join(signing["entitlements"])))
+    facts = [("subject", signing.certificate.subject), ("sha256", signing.certificate.sha256), ("tool", signing.tool),
+             ("binaries", len(signing.files))]  # fmt: skip
+    if signing.entitlements:
+        facts.append(("entitlements", ",".join(signing.entitlements)))
     return facts
 
 

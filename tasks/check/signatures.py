@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tasks.config.merged import variant_config
 from tasks.model.layout import Layout, Variant
 from tasks.model.records import EnvManifest, EnvTree
-from tasks.model.signing import SIGNED_FORMAT, Signing
+from tasks.model.signing import SIGNED_FORMAT
 from tasks.plumbing import files
 from tasks.sign.sign import candidates, signing_asked
 from tasks.sign.signers import macho_problems, pe_problems
@@ -26,7 +26,7 @@ def signature_problems(layout: Layout, variant: Variant, platform_key: str) -> l
     manifest = EnvManifest.from_json(files.read_json(layout.env_manifest(variant, platform_key)))
     if manifest.signing is None:
         return [f"{root / 'runenv.json'}: no signing recorded, but the cell is meant to be signed"]
-    signing = Signing.from_json(manifest.signing)
+    signing = manifest.signing
     tree = EnvTree.from_json(files.read_json(layout.env_tree(variant, platform_key)))
     paths = candidates(root, tree, SIGNED_FORMAT[platform.os])
     if platform.os == "macosx":

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasks.model.signing import Signing
+
 Json = dict[str, Any]
 
 
@@ -182,7 +184,7 @@ class EnvManifest:
     needs_native_runner: tuple[str, ...]
     env_vars: tuple[str, ...]
     builder_version: str
-    signing: Mapping[str, Any] | None = None  # model.signing.Signing's JSON, only in a signed cell
+    signing: Signing | None = None  # only in a signed cell
 
     def to_json(self) -> Json:
         return {
@@ -199,7 +201,7 @@ class EnvManifest:
             "needsNativeRunner": list(self.needs_native_runner),
             "envVars": list(self.env_vars),
             "builderVersion": self.builder_version,
-            **({"signing": dict(self.signing)} if self.signing else {}),
+            **({"signing": self.signing.to_json()} if self.signing else {}),
         }
 
     @classmethod
@@ -218,7 +220,7 @@ class EnvManifest:
             tuple(data.get("needsNativeRunner", [])),
             tuple(data.get("envVars", [])),
             data.get("builderVersion", ""),
-            data.get("signing"),
+            Signing.from_json(data["signing"]) if "signing" in data else None,
         )
 
 

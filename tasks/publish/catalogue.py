@@ -86,7 +86,7 @@ def index(cells: Sequence[Cell]) -> dict[str, Any]:
             "check": cell.check.status,
             "verification": cell.check.verification,
             "sbom": {"path": cell.sbom_key, "sha256": cell.sbom_sha256} if cell.sbom_sha256 else None,
-            "signing": index_entry(cell.manifest.signing),
+            "signing": index_entry(cell.manifest.signing.to_json() if cell.manifest.signing else None),
         }
         for cell in cells
     ]

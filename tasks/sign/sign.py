@@ -12,6 +12,7 @@ tree.json the signed files' digests, so pack verifies and ships exactly what was
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -33,7 +34,6 @@ from tasks.model.signing import (
     SIGNED_FORMAT,
     TIMESTAMP_VARIABLE,
     MacSigning,
-    Notarization,
     SignedFile,
     Signing,
     cache_key,
@@ -138,9 +138,9 @@ def sign_tree(layout: Layout, variant: Variant, platform_key: str, notary: Notar
         notarization = None
         if platform.os == "macosx" and notary is not None:
             notarization = notarize_tree(root, private, os.environ, config.settings.timeout, notary)
-        elif platform.os == "macosx" and before and before.get("notarization"):
-            notarization = Notarization.from_json(before["notarization"])
-    signing = Signing(signer.certificate, tuple(how.get("entitlements", ())), how["timestampUrl"], how["time"],
+        elif platform.os == "macosx" and before is not None:
+            notarization = before.notarization
+    signing = Signing(signer.certificate, signer.entitlements, signer.timestamp_url, signer.signing_time,
                       tuple(SignedFile(p, digests[p], s) for p, s in zip(paths, signed, strict=True)),
                       notarization, signer.tool)  # fmt: skip
     record_signing(layout, variant, platform_key, tree, signing)
@@ -153,7 +153,7 @@ def record_signing(layout: Layout, variant: Variant, platform_key: str, tree: En
     """runenv.json and runenv.cdx.json with the signing, then tree.json with every new digest."""
     root = layout.pydist(variant, platform_key)
     manifest = EnvManifest.from_json(files.read_json(layout.env_manifest(variant, platform_key)))
-    signed_manifest = EnvManifest(**{**manifest.__dict__, "signing": signing.to_json()})
+    signed_manifest = dataclasses.replace(manifest, signing=signing)
     files.write_json_atomic(layout.env_manifest(variant, platform_key), signed_manifest.to_json())
     write_sbom(layout, variant, platform_key, signed_manifest)
     entries = dict(tree.entries)

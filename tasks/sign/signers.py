@@ -30,6 +30,17 @@ class Signer(Protocol):
     @property
     def certificate(self) -> Certificate: ...
 
+    @property
+    def signing_time(self) -> int: ...
+
+    @property
+    def timestamp_url(self) -> str | None: ...
+
+    @property
+    def entitlements(self) -> tuple[str, ...]:
+        """What a Mach-O signature grants (none for PE)."""
+        ...
+
     def parameters(self) -> dict[str, Any]:
         """What, beside the input and the certificate, goes into a signature (and its cache key)."""
         ...
@@ -143,6 +154,7 @@ class PeSigner:
     work: Path  # a private directory for the password file and the verifying chain
     timeout: float
     tool: str = "osslsigncode"
+    entitlements: tuple[str, ...] = ()
 
     @property
     def certificate(self) -> Certificate:
