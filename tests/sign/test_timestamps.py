@@ -14,11 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.sign.credentials import P12, open_credential
 from tasks.sign.signers import MachOSigner, PeSigner
-from tests.sign.conftest import Binaries, Certificate
+from tests.sign.conftest import SIGNING_TIME, Binaries, Certificate, p12_credential
 
-SIGNING_TIME = 1735689600
 TSA_CONFIG = """[ tsa ]
 default_tsa = tsa_config
 [ tsa_config ]
@@ -77,14 +75,6 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     server.shutdown()
 
 
-def credential(certificate: Certificate, os_key: str, work: Path) -> P12:
-    environ = {f"RUNENV_{os_key.upper()}_SIGN_P12": str(certificate.p12),
-               f"RUNENV_{os_key.upper()}_SIGN_PASSWORD": certificate.password}  # fmt: skip
-    opened = open_credential(os_key, environ, work)
-    assert isinstance(opened, P12)
-    return opened
-
-
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -93,7 +83,7 @@ def test_pe_signatures_carry_the_servers_token(
     binaries: Binaries, certificate: Certificate, tsa: tuple[str, Path], tmp_path: Path
 ) -> None:
     url, tsa_certificate = tsa
-    signer = PeSigner(credential(certificate, "windows", tmp_path), SIGNING_TIME, url, tmp_path, 60)
+    signer = PeSigner(p12_credential(certificate, "windows", tmp_path), SIGNING_TIME, url, tmp_path, 60)
     signer.sign(binaries.pe_exe, tmp_path / "1.exe", "runenv test")
     signer.sign(binaries.pe_exe, tmp_path / "2.exe", "runenv test")
     assert digest(tmp_path / "1.exe") != digest(tmp_path / "2.exe"), "each token has its own time and serial"
@@ -112,7 +102,7 @@ def test_macho_signatures_carry_the_servers_token(
     import apple_platform
 
     url, _ = tsa
-    signer = MachOSigner(credential(certificate, "macos", tmp_path), ("com.apple.security.cs.allow-jit",), "",
+    signer = MachOSigner(p12_credential(certificate, "macos", tmp_path), ("com.apple.security.cs.allow-jit",), "",
                          SIGNING_TIME, url, tmp_path)  # fmt: skip
     signer.sign(binaries.macho_so, tmp_path / "1.so", "one")
     signer.sign(binaries.macho_so, tmp_path / "2.so", "one")
