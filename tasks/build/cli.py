@@ -55,9 +55,10 @@ def cell_table(tasks: dict[str, Any], status_of: Any) -> list[str]:
 
 def signing_lines(found: Any) -> list[str]:
     """Which macOS and Windows cells are signed (build.sign or a credential variable asks)."""
+    from tasks.model.signing import signable_platform
     from tasks.plumbing.cells import signed_cell
 
-    signable = [p for p in PLATFORM_KEYS if p.startswith(("macosx", "windows"))]
+    signable = [p for p in PLATFORM_KEYS if signable_platform(p)]
     marks = {v.name: [f"{SHORT[p]} {'signed' if signed_cell(v, p) else 'unsigned'}" for p in signable] for v in found}
     if not any("unsigned" not in mark for mark_list in marks.values() for mark in mark_list):
         return [f"signing: {', '.join(SHORT[p] for p in signable)} unsigned everywhere (docs/signing.md)"]

@@ -90,6 +90,18 @@ class SignConfig:
         return (self.macos is not None) if os_name == "macosx" else (self.windows and os_name == "windows")
 
 
+def signing_wanted(os_name: str, config: SignConfig, environ: Mapping[str, str]) -> bool:
+    """Whether a cell of this platform OS is signed: a macOS or Windows cell whose OS build.sign
+    names, or whose credential variable is set."""
+    key = CONFIG_KEY.get(os_name)
+    return key is not None and (config.asks(os_name) or any(environ.get(v) for v in credential_variables(key)))
+
+
+def signable_platform(platform_key: str) -> bool:
+    """A platform whose binaries runenv signs (macOS and Windows), by its key."""
+    return platform_key.split("-")[0] in CONFIG_KEY
+
+
 def entitlements_plist(entitlements: tuple[str, ...]) -> bytes:
     """The entitlements as an XML property list, each true; the same bytes for the same list."""
     return plistlib.dumps(dict.fromkeys(entitlements, True), fmt=plistlib.FMT_XML, sort_keys=True)

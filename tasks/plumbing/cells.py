@@ -92,9 +92,7 @@ def raw_sign_section(variant: Variant) -> dict[str, Any]:
 def signed_cell(variant: Variant, platform: str) -> bool:
     """Whether a cell is signed: a macOS or Windows cell whose OS build.sign names, or whose
     credential variable is set (config validation reports a malformed build.sign)."""
-    from tasks.model.signing import credential_variables
+    from tasks.model.signing import SignConfig, signing_wanted
 
-    os_key = {"macosx": "macos", "windows": "windows"}.get(platform.split("-")[0])
-    if os_key is None:
-        return False
-    return os_key in raw_sign_section(variant) or any(os.environ.get(v) for v in credential_variables(os_key))
+    config = SignConfig.from_build({"sign": raw_sign_section(variant)})
+    return signing_wanted(platform.split("-")[0], config, os.environ)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,6 @@ from tasks.errors import BuildError
 from tasks.model.signing import (
     PKCS11_VARIABLES,
     Certificate,
-    credential_variables,
     p12_variable,
     password_variable,
 )
@@ -142,8 +140,3 @@ def open_credential(os_key: str, environ: Mapping[str, str], private_dir: Path) 
         f"{p12_variable(os_key)} is not set, and build.sign.{os_key} asks for signed {os_key} cells: set it to the "
         f"path or base64 of a PKCS#12, with {password_variable(os_key)}{extra}"
     )
-
-
-def asked_by_environment(os_key: str, environ: Mapping[str, str] | None = None) -> bool:
-    environ = os.environ if environ is None else environ
-    return any(environ.get(variable) for variable in credential_variables(os_key))

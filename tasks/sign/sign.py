@@ -38,12 +38,13 @@ from tasks.model.signing import (
     Signing,
     cache_key,
     identifier,
+    signing_wanted,
 )
 from tasks.plumbing import files
 from tasks.plumbing.binaries import binary_format
 from tasks.plumbing.cache import Cache, sha256_of
 from tasks.plumbing.stage import cell_stage
-from tasks.sign.credentials import P12, asked_by_environment, open_credential
+from tasks.sign.credentials import P12, open_credential
 from tasks.sign.notary import AppleNotary, Notary, notarize_tree
 from tasks.sign.signers import MachOSigner, PeSigner, Signer
 
@@ -54,10 +55,7 @@ def signing_asked(layout: Layout, variant: Variant, platform_key: str) -> bool:
     """Whether the cell is to be signed: a macOS or Windows cell whose OS build.sign names, or
     whose credential variable is set."""
     config = variant_config(layout, variant)
-    os_name = config.platforms[platform_key].os
-    if os_name not in CONFIG_KEY:
-        return False
-    return config.settings.sign.asks(os_name) or asked_by_environment(CONFIG_KEY[os_name])
+    return signing_wanted(config.platforms[platform_key].os, config.settings.sign, os.environ)
 
 
 def candidates(root: Path, tree: EnvTree, binary_kind: str) -> list[str]:

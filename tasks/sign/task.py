@@ -12,10 +12,10 @@ from typing import Any
 
 from tasks.action import action
 from tasks.model.layout import Variant
+from tasks.model.signing import PKCS11_VARIABLES, TIMESTAMP_VARIABLE, p12_variable
 from tasks.plumbing.cells import LAYOUT, cells, raw_sign_section, signed_cell
 
-ENVIRONMENT = ("SOURCE_DATE_EPOCH", "RUNENV_SIGN_TIMESTAMP_URL", "RUNENV_WINDOWS_SIGN_PKCS11_MODULE",
-               "RUNENV_WINDOWS_SIGN_PKCS11_KEY", "RUNENV_WINDOWS_SIGN_PKCS11_CERT")  # fmt: skip
+ENVIRONMENT = ("SOURCE_DATE_EPOCH", TIMESTAMP_VARIABLE, *PKCS11_VARIABLES)  # what else goes into a signature
 
 
 def credential_digest(variable: str) -> str:
@@ -33,7 +33,7 @@ def credential_digest(variable: str) -> str:
 def signing_inputs_unchanged(task: Any, values: dict[str, Any], variant: Variant) -> bool:
     inputs = {
         "sign": raw_sign_section(variant),
-        "credentials": {v: credential_digest(v) for v in ("RUNENV_MACOS_SIGN_P12", "RUNENV_WINDOWS_SIGN_P12")},
+        "credentials": {v: credential_digest(v) for v in map(p12_variable, ("macos", "windows"))},
         "environment": {name: os.environ.get(name) for name in ENVIRONMENT},
     }
     current = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()

@@ -86,6 +86,16 @@ def setup(
     server.stop()
 
 
+def variant_only(setup: dict[str, Any], target: Path) -> Path:
+    """A fresh repository copy holding only the signed variant's sources (no outputs)."""
+    repo = copy_repo(target)
+    for variant in repo.glob("python-*"):
+        shutil.rmtree(variant)
+    shutil.copytree(setup["repo"] / f"python-{VARIANT}", repo / f"python-{VARIANT}",
+                    ignore=shutil.ignore_patterns("build", "pydist", "archives", "dist"))  # fmt: skip
+    return repo
+
+
 def doit(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "doit", *args], cwd=repo, env=env, capture_output=True, text=True,
                           timeout=900)  # fmt: skip
@@ -162,17 +172,10 @@ def test_signed_cells_ship_verified_binaries_and_a_valid_sbom(
 def test_two_clean_signed_builds_give_identical_archives(
     setup: dict[str, Any], certificate: Certificate, tmp_path: Path
 ) -> None:
-    first = copy_repo(tmp_path / "first")
-    second = copy_repo(tmp_path / "second")
     digests = []
-    for repo, cache in ((first, "c1"), (second, "c2")):
-        shutil.rmtree(repo / f"python-{VARIANT}", ignore_errors=True)
-        shutil.copytree(setup["repo"] / f"python-{VARIANT}", repo / f"python-{VARIANT}",
-                        ignore=shutil.ignore_patterns("build", "pydist", "archives", "dist"))  # fmt: skip
-        for variant in repo.glob("python-*"):
-            if variant.name != f"python-{VARIANT}":
-                shutil.rmtree(variant)
-        env = {**setup["env"], "RUNENV_CACHE_DIR": str(tmp_path / cache)}
+    for name in ("first", "second"):
+        repo = variant_only(setup, tmp_path / name)
+        env = {**setup["env"], "RUNENV_CACHE_DIR": str(tmp_path / f"cache-{name}")}
         build_signed(repo, env, certificate)
         digests.append(sorted(sha256_of(a) for a in (repo / f"python-{VARIANT}/archives").glob("*.tgz")))
     assert digests[0] == digests[1] and len(digests[0]) == 2
@@ -197,11 +200,7 @@ def test_a_binary_altered_after_signing_fails_the_check(setup: dict[str, Any], c
 def test_a_missing_password_is_one_line_and_leaves_no_archive(
     setup: dict[str, Any], certificate: Certificate, tmp_path: Path
 ) -> None:
-    repo = copy_repo(tmp_path / "repo")
-    for variant in repo.glob("python-*"):
-        shutil.rmtree(variant)
-    shutil.copytree(setup["repo"] / f"python-{VARIANT}", repo / f"python-{VARIANT}",
-                    ignore=shutil.ignore_patterns("build", "pydist", "archives", "dist"))  # fmt: skip
+    repo = variant_only(setup, tmp_path / "repo")
     env = {**setup["env"], "RUNENV_MACOS_SIGN_P12": str(certificate.p12)}
     failed = doit(repo, env, f"build:{VARIANT}-{MAC}")
     output = failed.stdout + failed.stderr
@@ -213,11 +212,7 @@ def test_a_missing_password_is_one_line_and_leaves_no_archive(
 def test_an_unsigned_build_signs_nothing(
     setup: dict[str, Any], binaries: Binaries, certificate: Certificate, tmp_path: Path
 ) -> None:
-    repo = copy_repo(tmp_path / "repo")
-    for variant in repo.glob("python-*"):
-        shutil.rmtree(variant)
-    shutil.copytree(setup["repo"] / f"python-{VARIANT}", repo / f"python-{VARIANT}",
-                    ignore=shutil.ignore_patterns("build", "pydist", "archives", "dist"))  # fmt: skip
+    repo = variant_only(setup, tmp_path / "repo")
     config_path = repo / f"python-{VARIANT}/config.json"
     config = json.loads(config_path.read_text())
     del config["build"]["sign"]
